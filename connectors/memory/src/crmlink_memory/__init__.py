@@ -1,0 +1,1 @@
+"""crmlink connector: a CRM in memory."""

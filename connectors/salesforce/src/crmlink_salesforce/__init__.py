@@ -1,0 +1,1 @@
+"""crmlink connector for Salesforce."""

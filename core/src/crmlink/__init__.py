@@ -1,0 +1,1 @@
+"""crmlink: an open Universal CRM API."""

@@ -28,6 +28,7 @@ __all__ = [
     "NotMapped",
     "PayloadInvalid",
     "PayloadTooLarge",
+    "SettingsInvalid",
     "Unauthorized",
     "error_class_for",
 ]
@@ -51,9 +52,16 @@ class CrmError:
     code: str
     message: str
     fields: Sequence[str] = field(default_factory=tuple)
+    existing_id: str | None = None
+    """For duplicates: the native id of the record the CRM says already exists."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "fields": list(self.fields)}
+        body: dict[str, Any] = {
+            "code": self.code, "message": self.message, "fields": list(self.fields)
+        }
+        if self.existing_id is not None:
+            body["existing_id"] = self.existing_id
+        return body
 
 
 class CrmlinkError(Exception):
@@ -89,6 +97,28 @@ class CrmlinkError(Exception):
             body["mapping_path"] = self.mapping_path
         return {"error": body}
 
+    @staticmethod
+    def from_envelope(envelope: dict[str, Any]) -> CrmlinkError:
+        """Rebuild the exception an envelope describes (for clients and replays)."""
+        body = envelope.get("error") or {}
+        cls = error_class_for(str(body.get("type", "")))
+        crm = body.get("crm")
+        exc = cls(
+            str(body.get("message", "")),
+            errors=[ErrorItem(str(e.get("path", "")), str(e.get("error", "")))
+                    for e in body.get("errors") or []],
+            crm=CrmError(
+                code=str(crm.get("code", "")),
+                message=str(crm.get("message", "")),
+                fields=tuple(crm.get("fields") or ()),
+                existing_id=crm.get("existing_id"),
+            ) if isinstance(crm, dict) else None,
+            mapping_path=body.get("mapping_path"),
+        )
+        if cls is CrmlinkError:
+            exc.type = str(body.get("type", "error"))  # type: ignore[misc]
+        return exc
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
@@ -119,6 +149,13 @@ class Conflict(CrmlinkError):
 
     type = "conflict"
     status = 409
+
+
+class SettingsInvalid(CrmlinkError):
+    """The connector settings are refused; ``errors`` lists every problem."""
+
+    type = "settings_invalid"
+    status = 422
 
 
 class PayloadTooLarge(CrmlinkError):
@@ -191,6 +228,7 @@ _BY_TYPE: dict[str, type[CrmlinkError]] = {
         NotFound,
         Conflict,
         PayloadTooLarge,
+        SettingsInvalid,
         PayloadInvalid,
         DefinitionInvalid,
         MappingInvalid,

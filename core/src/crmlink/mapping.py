@@ -619,7 +619,14 @@ class _Compiler:
                 if problem:
                     self.problem(f"{path}.value", problem)
                     return None
-            return _WriteStep(target, None, rule.value, None, None)
+            value = rule.value
+            if isinstance(value, str) and crm_field is not None:
+                # A date constant is written in the form the CRM field takes.
+                if crm_field.type is CrmFieldType.DATE:
+                    value = _to_date(value)
+                elif crm_field.type is CrmFieldType.DATETIME:
+                    value = _to_datetime(value)
+            return _WriteStep(target, None, value, None, None)
         assert rule.from_ is not None
         parts = tuple(rule.from_.split("."))
         source = _lookup(payload_schema, parts)

@@ -433,6 +433,40 @@ class _Api:
             schema.properties[prop.name] = prop
         return _json(prop.as_api(_now()), 201)
 
+    # -- custom object schemas -----------------------------------------------------------------
+    def _schema_api(self, schema: ObjectSchema) -> dict[str, Any]:
+        when = "2020-01-01T00:00:00.000Z"
+        return {
+            "id": schema.object_type_id.split("-", 1)[1],
+            "objectTypeId": schema.object_type_id,
+            "name": schema.name,
+            "fullyQualifiedName": schema.fully_qualified_name or schema.name,
+            "labels": {"singular": schema.singular, "plural": schema.plural},
+            "requiredProperties": schema.required,
+            "searchableProperties": schema.default_properties,
+            "primaryDisplayProperty": (schema.default_properties or ["hs_object_id"])[0],
+            "secondaryDisplayProperties": schema.default_properties[1:],
+            "properties": [p.as_api(when) for p in schema.properties.values()],
+            "associations": [],
+            "archived": False,
+            "createdAt": when,
+            "updatedAt": when,
+        }
+
+    async def schemas(self, request: Request) -> Response:
+        custom = [s for s in self.store.schema.objects.values() if s.custom]
+        return _json({"results": [self._schema_api(s) for s in custom]})
+
+    async def schema_by_id(self, request: Request) -> Response:
+        schema = self.store.schema.find(request.path_params["objectType"])
+        if schema is None or not schema.custom:
+            raise ApiError(
+                404,
+                "OBJECT_NOT_FOUND",
+                f"Unable to find object type {request.path_params['objectType']}",
+            )
+        return _json(self._schema_api(schema))
+
     # -- associations v4 -----------------------------------------------------------------------
     def _pair(self, request: Request) -> tuple[ObjectSchema, str, ObjectSchema]:
         p = request.path_params
@@ -687,6 +721,9 @@ def build_app(
     objects = _object_scope("objects")
     schemas = _object_scope("schema")
 
+    def custom_schemas(request: Request) -> str:
+        return "crm.schemas.custom.read"
+
     def events_scope(request: Request) -> str:
         return "analytics.behavioral_events.send"
 
@@ -700,6 +737,14 @@ def build_app(
         route("/crm/v3/properties/{objectType}", api.properties, ["GET"], schemas),
         route("/crm/v3/properties/{objectType}", api.create_property, ["POST"], schemas),
         route("/crm/v3/properties/{objectType}/{propertyName}", api.property_by_name, ["GET"], schemas),
+        *[
+            route(prefix, api.schemas, ["GET"], custom_schemas)
+            for prefix in ("/crm/v3/schemas", "/crm-object-schemas/v3/schemas")
+        ],
+        *[
+            route(prefix + "/{objectType}", api.schema_by_id, ["GET"], custom_schemas)
+            for prefix in ("/crm/v3/schemas", "/crm-object-schemas/v3/schemas")
+        ],
         route(v3 + "/batch/{action}", api.batch, ["POST"]),
         route(v3 + "/search", api.search, ["POST"]),
         route(v3, api.get_page, ["GET"]),

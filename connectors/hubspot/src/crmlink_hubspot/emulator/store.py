@@ -21,7 +21,10 @@ from crmlink_hubspot.emulator.schema import ObjectSchema, PortalSchema, format_t
 
 __all__ = ["Association", "PortalStore", "StoredRecord", "not_found"]
 
-_FIRST_ID = 10_0001
+_FIRST_ID = 100_001
+_ALWAYS_RETURNED = (
+    "hs_object_id", "createdate", "hs_createdate", "lastmodifieddate", "hs_lastmodifieddate"
+)
 
 
 @dataclass
@@ -39,7 +42,7 @@ class StoredRecord:
             props: dict[str, str | None] = dict(self.properties)
         else:
             props = {n: self.properties.get(n) for n in names}
-            for always in ("hs_object_id", "createdate", "hs_createdate"):
+            for always in _ALWAYS_RETURNED:
                 if always in self.properties:
                     props.setdefault(always, self.properties[always])
         return {

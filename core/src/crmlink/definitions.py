@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,
@@ -105,11 +106,11 @@ class FieldSchema(BaseModel):
     format: FieldFormat | None = None
     label: str | None = None
     description: str | None = None
-    required: bool = False
+    required: StrictBool = False
     enum: list[Any] | None = Field(default=None, min_length=1)
     properties: dict[Slug, FieldSchema] | None = None
     items: FieldSchema | None = None
-    additional_properties: bool = Field(
+    additional_properties: StrictBool = Field(
         default=False,
         validation_alias=AliasChoices("additionalProperties", "additional_properties"),
         serialization_alias="additionalProperties",

@@ -118,8 +118,9 @@ def normalize(
 ) -> CrmlinkError:
     """The crmlink error for a HubSpot error answer (after any retries were spent)."""
     code = failure.codes[0] if len(set(failure.codes)) == 1 else failure.category or "ERROR"
-    crm = CrmError(code=code or f"HTTP_{failure.status}", message=failure.message,
-                   fields=tuple(failure.fields))
+    crm = CrmError(
+        code=code or f"HTTP_{failure.status}", message=failure.message, fields=tuple(failure.fields)
+    )
     status = failure.status
     if status == 409:
         match = _EXISTING_ID.search(failure.message)

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -94,7 +95,9 @@ async def _body(request: Request) -> Any:
     try:
         return json.loads(raw)
     except ValueError as exc:
-        raise ApiError(status=400, category="VALIDATION_ERROR", message="Invalid input JSON") from exc
+        raise ApiError(
+            status=400, category="VALIDATION_ERROR", message="Invalid input JSON"
+        ) from exc
 
 
 def _wanted(request: Request, schema: ObjectSchema) -> list[str]:
@@ -320,13 +323,16 @@ class _Api:
             record = self.store.create(schema, item.get("properties") or {})
             for to_schema, to_id, specs in links:
                 self.store.associate(schema, record.id, to_schema, to_id, specs)
-            return record.as_api()
+            return record.as_api() | _trace(item)
 
         def update(item: dict[str, Any]) -> dict[str, Any]:
             record = self.store.update(
-                schema, str(item.get("id", "")), item.get("properties") or {}, item.get("idProperty")
+                schema,
+                str(item.get("id", "")),
+                item.get("properties") or {},
+                item.get("idProperty"),
             )
-            return record.as_api()
+            return record.as_api() | _trace(item)
 
         def upsert(item: dict[str, Any]) -> dict[str, Any]:
             id_property = item.get("idProperty")
@@ -335,7 +341,7 @@ class _Api:
             record, new = self.store.upsert(
                 schema, str(item.get("id", "")), id_property, item.get("properties") or {}
             )
-            return record.as_api() | {"new": new}
+            return record.as_api() | {"new": new} | _trace(item)
 
         handlers = {"create": create, "update": update, "upsert": upsert}
         if action not in handlers:
@@ -576,10 +582,15 @@ class _Api:
                 else:
                     raise ApiError(404, "OBJECT_NOT_FOUND", f"Unknown batch action {action}")
             except ApiError as err:
-                if err.status == 404 and err.category == "OBJECT_NOT_FOUND" and action not in (
-                    "read",
-                    "create",
-                    "associate/default",
+                if (
+                    err.status == 404
+                    and err.category == "OBJECT_NOT_FOUND"
+                    and action
+                    not in (
+                        "read",
+                        "create",
+                        "associate/default",
+                    )
                 ):
                     raise
                 errors.append(err.batch_entry(None))
@@ -645,12 +656,15 @@ class _Api:
         )
 
     async def oauth_token(self, request: Request) -> Response:
-        form = await request.form()
-        values = {k: str(v) for k, v in form.items()}
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        values = {k: v[0] for k, v in form.items() if v}
         if values.get("grant_type") != "refresh_token":
             return _json(
-                {"status": "BAD_GRANT_TYPE", "message": "grant_type must be refresh_token",
-                 "correlationId": str(uuid.uuid4())},
+                {
+                    "status": "BAD_GRANT_TYPE",
+                    "message": "grant_type must be refresh_token",
+                    "correlationId": str(uuid.uuid4()),
+                },
                 400,
             )
         token = self.control.refresh(
@@ -660,8 +674,11 @@ class _Api:
         )
         if token is None:
             return _json(
-                {"status": "BAD_REFRESH_TOKEN", "message": "missing or unknown refresh token",
-                 "correlationId": str(uuid.uuid4())},
+                {
+                    "status": "BAD_REFRESH_TOKEN",
+                    "message": "missing or unknown refresh token",
+                    "correlationId": str(uuid.uuid4()),
+                },
                 400,
             )
         return _json(
@@ -672,6 +689,11 @@ class _Api:
                 "expires_in": 1800,
             }
         )
+
+
+def _trace(item: dict[str, Any]) -> dict[str, Any]:
+    trace = item.get("objectWriteTraceId")
+    return {"objectWriteTraceId": str(trace)} if trace else {}
 
 
 def _default_result(from_id: str, to_id: str, spec: tuple[str, int]) -> dict[str, Any]:
@@ -701,9 +723,12 @@ def _object_scope(kind: str) -> Callable[[Request], str]:
             name = {"0-1": "contacts", "0-2": "companies", "0-3": "deals"}[name]
         if kind == "schema":
             return f"crm.schemas.{name}.read"
-        write = request.method in ("POST", "PATCH", "PUT", "DELETE") and not request.url.path.endswith(
-            ("/search", "/batch/read")
-        )
+        write = request.method in (
+            "POST",
+            "PATCH",
+            "PUT",
+            "DELETE",
+        ) and not request.url.path.endswith(("/search", "/batch/read"))
         return f"crm.objects.{name}.{'write' if write else 'read'}"
 
     return scope
@@ -736,7 +761,9 @@ def build_app(
         route("/oauth/v1/token", api.oauth_token, ["POST"], None),
         route("/crm/v3/properties/{objectType}", api.properties, ["GET"], schemas),
         route("/crm/v3/properties/{objectType}", api.create_property, ["POST"], schemas),
-        route("/crm/v3/properties/{objectType}/{propertyName}", api.property_by_name, ["GET"], schemas),
+        route(
+            "/crm/v3/properties/{objectType}/{propertyName}", api.property_by_name, ["GET"], schemas
+        ),
         *[
             route(prefix, api.schemas, ["GET"], custom_schemas)
             for prefix in ("/crm/v3/schemas", "/crm-object-schemas/v3/schemas")
@@ -765,4 +792,3 @@ def build_app(
         route("/events/v3/send/batch", api.send_events, ["POST"], events_scope),
     ]
     return Starlette(routes=[*routes, *(extra_routes or [])])
-

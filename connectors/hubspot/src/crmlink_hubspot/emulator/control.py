@@ -13,7 +13,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["EmulatorControl", "OneShotFault", "Occurrence"]
+__all__ = ["EmulatorControl", "Occurrence", "OneShotFault"]
+
+DEFAULT_CLIENT_ID = "crmlink-emulator-client"
+DEFAULT_CLIENT_SECRET = "crmlink-emulator-secret"  # noqa: S105 - a fake portal's well-known secret
+DEFAULT_REFRESH_TOKEN = "crmlink-emulator-refresh"  # noqa: S105 - idem
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,9 @@ class EmulatorControl:
         self,
         token: str,
         *,
-        client_id: str = "crmlink-emulator-client",
-        client_secret: str = "crmlink-emulator-secret",
-        refresh_token: str = "crmlink-emulator-refresh",
+        client_id: str = DEFAULT_CLIENT_ID,
+        client_secret: str = DEFAULT_CLIENT_SECRET,
+        refresh_token: str = DEFAULT_REFRESH_TOKEN,
     ) -> None:
         self.token = token
         self.client_id = client_id

@@ -61,9 +61,7 @@ class RateLimiter:
                     extra={
                         "errorType": "RATE_LIMIT",
                         "policyName": "TEN_SECONDLY_ROLLING",
-                        "groupName": (
-                            f"publicapi:private_app-api-calls-ten-secondly:{portal_id}"
-                        ),
+                        "groupName": (f"publicapi:private_app-api-calls-ten-secondly:{portal_id}"),
                     },
                     headers=self._headers(0),
                 )

@@ -206,14 +206,19 @@ class PortalSchema:
 
 
 def load_portal(path: str | Path | None = None) -> PortalSchema:
-    """Load a portal schema from a JSON file (the bundled default portal when ``None``)."""
-    if path is None:
-        text = resources.files("crmlink_hubspot.emulator").joinpath(
-            "data/default_portal.json"
-        ).read_text("utf-8")
-    else:
-        text = Path(path).read_text("utf-8")
-    raw = json.loads(text)
+    """Load a portal schema from a JSON file (the bundled default portal when ``None``).
+
+    A file with ``"extends": "default"`` adds its ``objects`` (typically custom ``2-...``
+    objects) and ``eventDefinitions`` to the default portal instead of replacing it.
+    """
+    default = json.loads(
+        resources.files("crmlink_hubspot.emulator")
+        .joinpath("data/default_portal.json")
+        .read_text("utf-8")
+    )
+    raw = default if path is None else json.loads(Path(path).read_text("utf-8"))
+    if raw.get("extends") == "default":
+        raw = _extend(default, raw)
     portal_id = int(raw.get("portalId", 24681357))
     objects: dict[str, ObjectSchema] = {}
     for entry in raw["objects"]:
@@ -228,6 +233,18 @@ def load_portal(path: str | Path | None = None) -> PortalSchema:
         for e in raw.get("eventDefinitions", [])
     }
     return PortalSchema(portal_id=portal_id, objects=objects, events=events)
+
+
+def _extend(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """The default portal plus a file's objects (replacing same-named ones) and events."""
+    merged = dict(base)
+    merged["portalId"] = extra.get("portalId", base.get("portalId"))
+    objects = {o["name"]: o for o in base["objects"]}
+    objects.update({o["name"]: o for o in extra.get("objects", [])})
+    merged["objects"] = list(objects.values())
+    events = [*base.get("eventDefinitions", []), *extra.get("eventDefinitions", [])]
+    merged["eventDefinitions"] = events
+    return merged
 
 
 def _object_from_json(entry: dict[str, Any]) -> ObjectSchema:
@@ -283,4 +300,3 @@ def _parse_moment(text: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from crmlink_hubspot.emulator.errors import ApiError
@@ -78,10 +79,16 @@ def _matches(record: StoredRecord, schema: ObjectSchema, flt: dict[str, Any]) ->
 def _cmp(a: tuple[int, Any], b: tuple[int, Any]) -> int:
     if a[0] != b[0]:
         a, b = (1, str(a[1])), (1, str(b[1]))
-    return (a[1] > b[1]) - (a[1] < b[1])
+    return int(a[1] > b[1]) - int(a[1] < b[1])
 
 
-def search_records(store: PortalStore, schema: ObjectSchema, body: dict[str, Any]) -> dict[str, Any]:
+def _sort_key(name: str, prop_type: str, record: StoredRecord) -> tuple[int, Any]:
+    return _key(record.properties.get(name, ""), prop_type)
+
+
+def search_records(
+    store: PortalStore, schema: ObjectSchema, body: dict[str, Any]
+) -> dict[str, Any]:
     """Run one search request; the body of HubSpot's 200 answer."""
     groups = body.get("filterGroups") or []
     if len(groups) > 5 or any(len(g.get("filters") or []) > 6 for g in groups):
@@ -103,7 +110,7 @@ def search_records(store: PortalStore, schema: ObjectSchema, body: dict[str, Any
         name = str(sort.get("propertyName", ""))
         prop_type = schema.properties[name].type if name in schema.properties else "string"
         hits.sort(
-            key=lambda r, n=name, t=prop_type: _key(r.properties.get(n, ""), t),
+            key=partial(_sort_key, name, prop_type),
             reverse=str(sort.get("direction", "ASCENDING")).upper() == "DESCENDING",
         )
     start = int(body.get("after") or 0)

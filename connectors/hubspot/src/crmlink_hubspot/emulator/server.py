@@ -24,14 +24,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from crmlink_hubspot.emulator.app import RequestCounter, build_app
-from crmlink_hubspot.emulator.control import EmulatorControl
+from crmlink_hubspot.emulator.control import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_REFRESH_TOKEN,
+    EmulatorControl,
+)
 from crmlink_hubspot.emulator.ratelimit import RateLimiter
 from crmlink_hubspot.emulator.schema import load_portal
 from crmlink_hubspot.emulator.store import PortalStore
 
 __all__ = ["DEFAULT_TOKEN", "HubSpotEmulator"]
 
-DEFAULT_TOKEN = "pat-na1-crmlink-emulator"
+DEFAULT_TOKEN = "pat-na1-crmlink-emulator"  # noqa: S105 - the fake portal's well-known token
 
 
 class HubSpotEmulator:
@@ -46,9 +51,9 @@ class HubSpotEmulator:
         burst_limit: int = 100,
         burst_window: float = 10.0,
         daily_limit: int = 250_000,
-        client_id: str = "crmlink-emulator-client",
-        client_secret: str = "crmlink-emulator-secret",
-        refresh_token: str = "crmlink-emulator-refresh",
+        client_id: str = DEFAULT_CLIENT_ID,
+        client_secret: str = DEFAULT_CLIENT_SECRET,
+        refresh_token: str = DEFAULT_REFRESH_TOKEN,
     ) -> None:
         self.schema = load_portal(portal_file)
         self._portal_file = portal_file
@@ -141,7 +146,8 @@ class HubSpotEmulator:
             if body.get("fail_next"):
                 spec = body["fail_next"]
                 self.control.fail_next(
-                    int(spec["status"]), int(spec.get("count", 1)),
+                    int(spec["status"]),
+                    int(spec.get("count", 1)),
                     str(spec.get("policy", "TEN_SECONDLY_ROLLING")),
                 )
             if body.get("revoke_scopes"):

@@ -23,7 +23,11 @@ __all__ = ["Association", "PortalStore", "StoredRecord", "not_found"]
 
 _FIRST_ID = 100_001
 _ALWAYS_RETURNED = (
-    "hs_object_id", "createdate", "hs_createdate", "lastmodifieddate", "hs_lastmodifieddate"
+    "hs_object_id",
+    "createdate",
+    "hs_createdate",
+    "lastmodifieddate",
+    "hs_lastmodifieddate",
 )
 
 
@@ -80,7 +84,18 @@ _DEFAULT_TYPES: dict[tuple[str, str], int] = {
     ("deals", "companies"): 341,
     ("companies", "deals"): 342,
 }
-_INVERSE: dict[int, int] = {1: 2, 2: 1, 3: 4, 4: 3, 5: 6, 6: 5, 279: 280, 280: 279, 341: 342, 342: 341}
+_INVERSE: dict[int, int] = {
+    1: 2,
+    2: 1,
+    3: 4,
+    4: 3,
+    5: 6,
+    6: 5,
+    279: 280,
+    280: 279,
+    341: 342,
+    342: 341,
+}
 
 
 def not_found(object_id: str) -> ApiError:
@@ -124,7 +139,9 @@ class PortalStore:
             bucket = self._bucket(self.object_schema(object_type))
             return [copy.deepcopy(r) for r in bucket.records.values()]
 
-    def find(self, schema: ObjectSchema, object_id: str, id_property: str | None = None) -> StoredRecord:
+    def find(
+        self, schema: ObjectSchema, object_id: str, id_property: str | None = None
+    ) -> StoredRecord:
         """A record by id (or by a unique ``idProperty``); 404 if it does not exist."""
         with self._lock:
             bucket = self._bucket(schema)
@@ -188,7 +205,9 @@ class PortalStore:
             raise property_validation_error(problems, self.schema.portal_id)
         return clean
 
-    def _check_unique(self, schema: ObjectSchema, clean: Mapping[str, str], own_id: str | None) -> None:
+    def _check_unique(
+        self, schema: ObjectSchema, clean: Mapping[str, str], own_id: str | None
+    ) -> None:
         for name in schema.unique_properties():
             value = clean.get(name)
             if not value:
@@ -354,7 +373,11 @@ class PortalStore:
         with self._lock:
             found: dict[str, list[tuple[str, int]]] = {}
             for a in sorted(self._assocs, key=lambda a: (int(a.to_id), a.type_id)):
-                if (a.from_type, a.from_id, a.to_type) == (from_schema.name, from_id, to_schema.name):
+                if (a.from_type, a.from_id, a.to_type) == (
+                    from_schema.name,
+                    from_id,
+                    to_schema.name,
+                ):
                     found.setdefault(a.to_id, []).append((a.category, a.type_id))
             return found
 
@@ -365,9 +388,7 @@ class PortalStore:
         with self._lock:
             pair = {(from_schema.name, from_id), (to_schema.name, to_id)}
             self._assocs = {
-                a
-                for a in self._assocs
-                if {(a.from_type, a.from_id), (a.to_type, a.to_id)} != pair
+                a for a in self._assocs if {(a.from_type, a.from_id), (a.to_type, a.to_id)} != pair
             }
 
     def clear(self) -> None:

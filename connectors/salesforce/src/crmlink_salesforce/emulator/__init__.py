@@ -63,7 +63,7 @@ class SalesforceEmulator:
     @property
     def token(self) -> str:
         """The access token valid from the start (until ``expire_credentials``)."""
-        return self.api.initial_token
+        return str(self.api.initial_token)
 
     @property
     def oauth(self) -> OAuthClient:

@@ -70,10 +70,10 @@ class OAuthClient:
     """The connected app and user the token endpoint accepts."""
 
     client_id: str = "crmlink-emulator"
-    client_secret: str = "crmlink-emulator-secret"
+    client_secret: str = "crmlink-emulator-secret"  # noqa: S105 - public emulator credentials
     username: str = "admin@crmlink.example"
-    password: str = "password"
-    refresh_token: str = "crmlink-emulator-refresh-token"
+    password: str = "password"  # noqa: S105
+    refresh_token: str = "crmlink-emulator-refresh-token"  # noqa: S105
 
 
 def _error_reply(error: ApiError) -> Reply:
@@ -81,8 +81,9 @@ def _error_reply(error: ApiError) -> Reply:
 
 
 def _method_not_allowed(method: str, allowed: str) -> ApiError:
-    return ApiError(405, "METHOD_NOT_ALLOWED",
-                    f"HTTP Method '{method}' not allowed. Allowed are {allowed}")
+    return ApiError(
+        405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are {allowed}"
+    )
 
 
 class SalesforceApi:
@@ -128,6 +129,11 @@ class SalesforceApi:
         with self._lock:
             self._tokens.clear()
 
+    def restore_initial_token(self) -> None:
+        """Make the initial access token valid again."""
+        with self._lock:
+            self._tokens.add(self.initial_token)
+
     def issue_token(self) -> str:
         """A new valid access token (as a successful OAuth grant issues)."""
         with self._lock:
@@ -159,9 +165,15 @@ class SalesforceApi:
             if self.faults.unavailable:
                 if self.faults.unavailable > 0:
                     self.faults.unavailable -= 1
-                return Reply(self.faults.unavailable_status, [
-                    {"message": "Service temporarily unavailable, please retry later",
-                     "errorCode": "SERVER_UNAVAILABLE"}])
+                return Reply(
+                    self.faults.unavailable_status,
+                    [
+                        {
+                            "message": "Service temporarily unavailable, please retry later",
+                            "errorCode": "SERVER_UNAVAILABLE",
+                        }
+                    ],
+                )
             segments = [s for s in path.split("/")[3:] if s]
             if not segments:
                 return Reply(200, self._versions())
@@ -172,24 +184,37 @@ class SalesforceApi:
                 return _error_reply(_NOT_FOUND)
             version = version_match[1]
             if not self._authorized(headers.get("authorization", "")):
-                return Reply(401, [{"message": "Session expired or invalid",
-                                    "errorCode": "INVALID_SESSION_ID"}])
+                return Reply(
+                    401,
+                    [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
+                )
             if self.faults.rate_limited or self.api_used >= self.daily_limit:
-                self.api_used = max(self.api_used, self.daily_limit)
-                reply = Reply(403, [{"message": "TotalRequests Limit exceeded.",
-                                     "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
+                used = self.daily_limit if self.faults.rate_limited else self.api_used
+                reply = Reply(
+                    403,
+                    [{"message": "TotalRequests Limit exceeded.",
+                      "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
+                    {"Sforce-Limit-Info": f"api-usage={used}/{self.daily_limit}"},
+                )
             else:
                 self.api_used += 1
                 try:
                     parsed = json.loads(body) if body.strip() else None
                 except ValueError as exc:
-                    reply = _error_reply(ApiError(400, "JSON_PARSER_ERROR",
-                                                  f"Unexpected character: {exc}"))
+                    reply = _error_reply(
+                        ApiError(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}")
+                    )
                 else:
                     batch = headers.get("sforce-query-options", "")
-                    reply = self.dispatch(method, version, segments[1:], dict(query), parsed,
-                                          batch_size=_batch_size(batch))
-            reply.headers["Sforce-Limit-Info"] = self.limit_header
+                    reply = self.dispatch(
+                        method,
+                        version,
+                        segments[1:],
+                        dict(query),
+                        parsed,
+                        batch_size=_batch_size(batch),
+                    )
+            reply.headers.setdefault("Sforce-Limit-Info", self.limit_header)
             return reply
 
     def _authorized(self, header: str) -> bool:
@@ -200,8 +225,13 @@ class SalesforceApi:
         out = []
         major = int(_MIN_VERSION)
         while major <= _MAX_VERSION:
-            out.append({"label": f"v{major}.0", "url": f"/services/data/v{major}.0",
-                        "version": f"{major}.0"})
+            out.append(
+                {
+                    "label": f"v{major}.0",
+                    "url": f"/services/data/v{major}.0",
+                    "version": f"{major}.0",
+                }
+            )
             major += 1
         return out
 
@@ -235,8 +265,13 @@ class SalesforceApi:
             if method != "GET":
                 raise _method_not_allowed(method, "GET,HEAD")
             base = f"/services/data/v{version}"
-            return Reply(200, {name: f"{base}/{name}" for name in
-                               ("sobjects", "query", "queryAll", "limits", "composite")})
+            return Reply(
+                200,
+                {
+                    name: f"{base}/{name}"
+                    for name in ("sobjects", "query", "queryAll", "limits", "composite")
+                },
+            )
         head, rest = segments[0], segments[1:]
         if head == "sobjects":
             return self._sobjects(method, version, rest, params, body)
@@ -245,8 +280,12 @@ class SalesforceApi:
                 raise _method_not_allowed(method, "GET,HEAD")
             if rest:
                 return self._query_more(version, rest[0])
-            return self._query(version, params.get("q", ""), head == "queryAll",
-                               batch_size or self.query_batch_size)
+            return self._query(
+                version,
+                params.get("q", ""),
+                head == "queryAll",
+                batch_size or self.query_batch_size,
+            )
         if head == "limits" and not rest:
             if method != "GET":
                 raise _method_not_allowed(method, "GET,HEAD")
@@ -273,11 +312,14 @@ class SalesforceApi:
         if not rest:
             if method != "GET":
                 raise _method_not_allowed(method, "GET,HEAD")
-            return Reply(200, {
-                "encoding": "UTF-8",
-                "maxBatchSize": _MAX_COLLECTION,
-                "sobjects": [o.summary(version) for o in self.schema.objects.values()],
-            })
+            return Reply(
+                200,
+                {
+                    "encoding": "UTF-8",
+                    "maxBatchSize": _MAX_COLLECTION,
+                    "sobjects": [o.summary(version) for o in self.schema.objects.values()],
+                },
+            )
         obj = self._object(rest[0])
         if len(rest) == 1:
             if method == "GET":
@@ -300,11 +342,22 @@ class SalesforceApi:
     def _create(self, version: str, obj: ObjectDef, body: Any) -> Reply:
         if obj.is_platform_event:
             event_id, event_uuid = self.store.publish(obj, body)
-            return Reply(201, {"id": event_id, "success": True, "errors": [
-                {"statusCode": "OPERATION_ENQUEUED", "message": event_uuid, "fields": []}]})
+            return Reply(
+                201,
+                {
+                    "id": event_id,
+                    "success": True,
+                    "errors": [
+                        {"statusCode": "OPERATION_ENQUEUED", "message": event_uuid, "fields": []}
+                    ],
+                },
+            )
         new_id = self.store.create(obj, body)
-        return Reply(201, {"id": new_id, "success": True, "errors": []},
-                     {"Location": f"{obj.url(version)}/{new_id}"})
+        return Reply(
+            201,
+            {"id": new_id, "success": True, "errors": []},
+            {"Location": f"{obj.url(version)}/{new_id}"},
+        )
 
     def _row(
         self,
@@ -332,9 +385,11 @@ class SalesforceApi:
     def _external_field(self, obj: ObjectDef, name: str) -> str:
         found = obj.field(name)
         if found is None or not (found.external_id or found.type == "id"):
-            raise ApiError(404, "NOT_FOUND",
-                           f"Provided external ID field does not exist or is not accessible: "
-                           f"{name}")
+            raise ApiError(
+                404,
+                "NOT_FOUND",
+                f"Provided external ID field does not exist or is not accessible: {name}",
+            )
         return found.name
 
     def _by_external_id(
@@ -351,8 +406,11 @@ class SalesforceApi:
         field_def = obj.fields[name]
         if name == "Id":
             canonical = normalize_id(value)
-            matches = [canonical] if canonical and canonical in {
-                r["Id"] for r in self.store.live(obj)} else []
+            matches = (
+                [canonical]
+                if canonical and canonical in {r["Id"] for r in self.store.live(obj)}
+                else []
+            )
         else:
             matches = self.store.find_by(obj, field_def, value)
         if len(matches) > 1:
@@ -380,9 +438,13 @@ class SalesforceApi:
         for key, given in list(clean.items()):
             if key.lower() == name.lower():
                 if given is not None and str(given) != value:
-                    raise ApiError(400, "INVALID_FIELD",
-                                   f"Field {name} specified in the URL does not match the "
-                                   f"value given in the request body", [name])
+                    raise ApiError(
+                        400,
+                        "INVALID_FIELD",
+                        f"Field {name} specified in the URL does not match the "
+                        f"value given in the request body",
+                        [name],
+                    )
                 del clean[key]
         if name == "Id":
             id_ = self.store.resolve_id(obj, value, for_write=True)
@@ -390,8 +452,7 @@ class SalesforceApi:
             return {"id": id_, "success": True, "errors": [], "created": False}
         matches = self.store.find_by(obj, obj.fields[name], value)
         if len(matches) > 1:
-            raise ApiError(300, "MULTIPLE_CHOICES",
-                           f"Multiple records found for {name}: {value}")
+            raise ApiError(300, "MULTIPLE_CHOICES", f"Multiple records found for {name}: {value}")
         if matches:
             self.store.update(obj, matches[0], clean)
             return {"id": matches[0], "success": True, "errors": [], "created": False}
@@ -406,8 +467,9 @@ class SalesforceApi:
         fields: list[str] | None = None,
     ) -> dict[str, Any]:
         """A record as the REST API shows it: ``attributes`` then field values."""
-        out: dict[str, Any] = {"attributes": {"type": obj.name,
-                                              "url": f"{obj.url(version)}/{record['Id']}"}}
+        out: dict[str, Any] = {
+            "attributes": {"type": obj.name, "url": f"{obj.url(version)}/{record['Id']}"}
+        }
         if fields is None:
             for name in obj.fields:
                 out[name] = record.get(name)
@@ -415,11 +477,14 @@ class SalesforceApi:
         for raw in fields:
             found = obj.field(raw)
             if found is None:
-                raise ApiError(400, "INVALID_FIELD",
-                               f"No such column '{raw}' on entity '{obj.name}'. If you are "
-                               "attempting to use a custom field, be sure to append the '__c' "
-                               "after the custom field name. Please reference your WSDL or the "
-                               "describe call for the appropriate names.")
+                raise ApiError(
+                    400,
+                    "INVALID_FIELD",
+                    f"No such column '{raw}' on entity '{obj.name}'. If you are "
+                    "attempting to use a custom field, be sure to append the '__c' "
+                    "after the custom field name. Please reference your WSDL or the "
+                    "describe call for the appropriate names.",
+                )
             out[found.name] = record.get(found.name)
         out.setdefault("Id", record["Id"])
         return out
@@ -439,9 +504,7 @@ class SalesforceApi:
                 row.pop("Id", None)
         return self._page(version, rendered, 0, batch)
 
-    def _page(
-        self, version: str, rows: list[dict[str, Any]], start: int, batch: int
-    ) -> Reply:
+    def _page(self, version: str, rows: list[dict[str, Any]], start: int, batch: int) -> Reply:
         chunk = rows[start : start + batch]
         body: dict[str, Any] = {"totalSize": len(rows), "done": True, "records": chunk}
         if start + batch < len(rows):
@@ -513,13 +576,18 @@ class SalesforceApi:
 
     def _records_of(self, body: Any) -> tuple[list[Any], bool]:
         if not isinstance(body, dict) or not isinstance(body.get("records"), list):
-            raise ApiError(400, "JSON_PARSER_ERROR",
-                           "Cannot deserialize the request: 'records' must be an array")
+            raise ApiError(
+                400,
+                "JSON_PARSER_ERROR",
+                "Cannot deserialize the request: 'records' must be an array",
+            )
         records: list[Any] = body["records"]
         if len(records) > _MAX_COLLECTION:
-            raise ApiError(400, "EXCEEDED_ID_LIMIT",
-                           "record limit reached. cannot submit more than 200 records into "
-                           "this call")
+            raise ApiError(
+                400,
+                "EXCEEDED_ID_LIMIT",
+                "record limit reached. cannot submit more than 200 records into this call",
+            )
         return records, bool(body.get("allOrNone", False))
 
     def _collection_write(self, version: str, body: Any, *, creating: bool) -> Reply:
@@ -534,13 +602,13 @@ class SalesforceApi:
                 raise ApiError(400, "INVALID_TYPE", "Must send a concrete entity type.")
             obj = self.schema.object(str(type_name))
             if obj is None:
-                raise ApiError(400, "INVALID_TYPE", f"sObject type '{type_name}' is not "
-                               "supported.")
+                raise ApiError(400, "INVALID_TYPE", f"sObject type '{type_name}' is not supported.")
             values = {k: v for k, v in item.items() if k.lower() != "id"}
             if creating:
                 if "id" in item or "Id" in item:
-                    raise ApiError(400, "INVALID_FIELD", "cannot specify Id in an insert call",
-                                   ["Id"])
+                    raise ApiError(
+                        400, "INVALID_FIELD", "cannot specify Id in an insert call", ["Id"]
+                    )
                 reply = self._create(version, obj, values)
                 assert isinstance(reply.body, dict)
                 return reply.body
@@ -569,9 +637,11 @@ class SalesforceApi:
     def _collection_delete(self, params: dict[str, str]) -> Reply:
         ids = [i for i in params.get("ids", "").split(",") if i]
         if len(ids) > _MAX_COLLECTION:
-            raise ApiError(400, "EXCEEDED_ID_LIMIT",
-                           "record limit reached. cannot submit more than 200 records into "
-                           "this call")
+            raise ApiError(
+                400,
+                "EXCEEDED_ID_LIMIT",
+                "record limit reached. cannot submit more than 200 records into this call",
+            )
         all_or_none = params.get("allOrNone", "false").lower() == "true"
 
         def one(raw: Any) -> dict[str, Any]:
@@ -606,7 +676,7 @@ class SalesforceApi:
                 rolled_back = {
                     "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
                     "message": "Record rolled back because not all records were valid and the "
-                               "request was using AllOrNone header",
+                    "request was using AllOrNone header",
                     "fields": [],
                 }
                 for index, result in enumerate(results):
@@ -618,24 +688,34 @@ class SalesforceApi:
     # -- Composite --------------------------------------------------------------------------
     def _composite(self, version: str, body: Any) -> Reply:
         if not isinstance(body, dict) or not isinstance(body.get("compositeRequest"), list):
-            raise ApiError(400, "JSON_PARSER_ERROR",
-                           "Cannot deserialize the request: 'compositeRequest' is required")
+            raise ApiError(
+                400,
+                "JSON_PARSER_ERROR",
+                "Cannot deserialize the request: 'compositeRequest' is required",
+            )
         subrequests: list[Any] = body["compositeRequest"]
         if len(subrequests) > _MAX_COMPOSITE:
-            raise ApiError(400, "LIMIT_EXCEEDED",
-                           f"Composite API only supports up to {_MAX_COMPOSITE} subrequests; "
-                           f"found {len(subrequests)}")
+            raise ApiError(
+                400,
+                "LIMIT_EXCEEDED",
+                f"Composite API only supports up to {_MAX_COMPOSITE} subrequests; "
+                f"found {len(subrequests)}",
+            )
         heavy = 0
         seen: set[str] = set()
         for sub in subrequests:
             if not isinstance(sub, dict) or not sub.get("method") or not sub.get("url"):
-                raise ApiError(400, "JSON_PARSER_ERROR",
-                               "Each subrequest needs method, url and referenceId")
+                raise ApiError(
+                    400, "JSON_PARSER_ERROR", "Each subrequest needs method, url and referenceId"
+                )
             ref = sub.get("referenceId")
             if not isinstance(ref, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", ref):
-                raise ApiError(400, "INVALID_INPUT",
-                               f"Invalid referenceId ('{ref}'): it must start with a letter "
-                               "and contain only alphanumerics and underscores")
+                raise ApiError(
+                    400,
+                    "INVALID_INPUT",
+                    f"Invalid referenceId ('{ref}'): it must start with a letter "
+                    "and contain only alphanumerics and underscores",
+                )
             if ref in seen:
                 raise ApiError(400, "INVALID_INPUT", f"Duplicate referenceId provided ({ref})")
             seen.add(ref)
@@ -643,9 +723,11 @@ class SalesforceApi:
             if "/query" in path or "/composite/sobjects" in path:
                 heavy += 1
         if heavy > _MAX_COMPOSITE_HEAVY:
-            raise ApiError(400, "LIMIT_EXCEEDED",
-                           "Composite API only supports up to 5 query or sObject Collections "
-                           "subrequests")
+            raise ApiError(
+                400,
+                "LIMIT_EXCEEDED",
+                "Composite API only supports up to 5 query or sObject Collections subrequests",
+            )
         all_or_none = bool(body.get("allOrNone", False))
         results: dict[str, Any] = {}
         responses: list[dict[str, Any]] = []
@@ -659,15 +741,21 @@ class SalesforceApi:
                 reply = self._subrequest(version, sub, results)
                 if reply.status < 400 and isinstance(reply.body, dict | list):
                     results[ref] = reply.body
-                entry: dict[str, Any] = {"body": reply.body, "httpHeaders": reply.headers,
-                                         "httpStatusCode": reply.status, "referenceId": ref}
+                entry: dict[str, Any] = {
+                    "body": reply.body,
+                    "httpHeaders": reply.headers,
+                    "httpStatusCode": reply.status,
+                    "referenceId": ref,
+                }
                 responses.append(entry)
                 if reply.status >= 400 and all_or_none:
                     halted = True
             if halted:
                 savepoint.rollback()
-                responses = [r if r["httpStatusCode"] >= 400 else _halted(r["referenceId"])
-                             for r in responses]
+                responses = [
+                    r if r["httpStatusCode"] >= 400 else _halted(r["referenceId"])
+                    for r in responses
+                ]
         return Reply(200, {"compositeResponse": responses})
 
     def _subrequest(self, version: str, sub: dict[str, Any], results: dict[str, Any]) -> Reply:
@@ -684,8 +772,14 @@ class SalesforceApi:
         if match is None:
             return _error_reply(_NOT_FOUND)
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
-        return self.dispatch(str(sub["method"]).upper(), match[1], segments[3:], params, body,
-                             batch_size=self.query_batch_size)
+        return self.dispatch(
+            str(sub["method"]).upper(),
+            match[1],
+            segments[3:],
+            params,
+            body,
+            batch_size=self.query_batch_size,
+        )
 
     # -- OAuth ------------------------------------------------------------------------------
     def _token(self, method: str, body: bytes, base_url: str) -> Reply:
@@ -694,41 +788,59 @@ class SalesforceApi:
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         grant = form.get("grant_type")
         if grant not in ("password", "refresh_token"):
-            return Reply(400, {"error": "unsupported_grant_type",
-                               "error_description": "grant type not supported"})
+            return Reply(
+                400,
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "grant type not supported",
+                },
+            )
         if form.get("client_id") != self.oauth.client_id:
-            return Reply(400, {"error": "invalid_client_id",
-                               "error_description": "client identifier invalid"})
+            return Reply(
+                400,
+                {"error": "invalid_client_id", "error_description": "client identifier invalid"},
+            )
         secret = form.get("client_secret")
         if (grant == "password" or secret is not None) and secret != self.oauth.client_secret:
-            return Reply(400, {"error": "invalid_client",
-                               "error_description": "invalid client credentials"})
+            return Reply(
+                400, {"error": "invalid_client", "error_description": "invalid client credentials"}
+            )
         if grant == "password":
             if (form.get("username"), form.get("password")) != (
-                self.oauth.username, self.oauth.password
+                self.oauth.username,
+                self.oauth.password,
             ):
-                return Reply(400, {"error": "invalid_grant",
-                                   "error_description": "authentication failure"})
+                return Reply(
+                    400, {"error": "invalid_grant", "error_description": "authentication failure"}
+                )
         elif form.get("refresh_token") not in self._refresh_tokens:
-            return Reply(400, {"error": "invalid_grant",
-                               "error_description": "expired access/refresh token"})
+            return Reply(
+                400, {"error": "invalid_grant", "error_description": "expired access/refresh token"}
+            )
         token = self.issue_token()
-        return Reply(200, {
-            "access_token": token,
-            "instance_url": base_url,
-            "id": f"{base_url}/id/{ORG_ID}/{DEFAULT_USER_ID}",
-            "token_type": "Bearer",
-            "issued_at": "1700000000000",
-            "signature": secrets.token_urlsafe(32),
-            "scope": "api refresh_token",
-        })
+        return Reply(
+            200,
+            {
+                "access_token": token,
+                "instance_url": base_url,
+                "id": f"{base_url}/id/{ORG_ID}/{DEFAULT_USER_ID}",
+                "token_type": "Bearer",
+                "issued_at": "1700000000000",
+                "signature": secrets.token_urlsafe(32),
+                "scope": "api refresh_token",
+            },
+        )
 
 
 def _halted(ref: str) -> dict[str, Any]:
     return {
-        "body": [{"errorCode": "PROCESSING_HALTED",
-                  "message": "The transaction was rolled back since another operation in the "
-                             "same transaction failed."}],
+        "body": [
+            {
+                "errorCode": "PROCESSING_HALTED",
+                "message": "The transaction was rolled back since another operation in the "
+                "same transaction failed.",
+            }
+        ],
         "httpHeaders": {},
         "httpStatusCode": 400,
         "referenceId": ref,
@@ -737,10 +849,13 @@ def _halted(ref: str) -> dict[str, Any]:
 
 def _lookup(results: dict[str, Any], ref: str, path: str) -> Any:
     if ref not in results:
-        raise ApiError(400, "PROCESSING_HALTED",
-                       f"Invalid reference specified. No value for {ref}{path} found in {ref}. "
-                       f"Provided referenceId ('{ref}') must start with a letter or a number, "
-                       "and it can contain only letters, numbers and underscores ('_').")
+        raise ApiError(
+            400,
+            "PROCESSING_HALTED",
+            f"Invalid reference specified. No value for {ref}{path} found in {ref}. "
+            f"Provided referenceId ('{ref}') must start with a letter or a number, "
+            "and it can contain only letters, numbers and underscores ('_').",
+        )
     value = results[ref]
     for key, index in re.findall(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", path):
         try:
@@ -748,9 +863,11 @@ def _lookup(results: dict[str, Any], ref: str, path: str) -> Any:
         except (KeyError, IndexError, TypeError):
             value = None
         if value is None:
-            raise ApiError(400, "PROCESSING_HALTED",
-                           f"Invalid reference specified. No value for {ref}{path} found in "
-                           f"{ref}.")
+            raise ApiError(
+                400,
+                "PROCESSING_HALTED",
+                f"Invalid reference specified. No value for {ref}{path} found in {ref}.",
+            )
     return value
 
 

@@ -20,19 +20,22 @@ class SalesforceControl:
         self._api = api
 
     def reset(self) -> None:
-        """Clear every fault: no quota exhaustion, no 5xx, no latency, initial token valid."""
+        """Clear every fault: no quota exhaustion, no 5xx, no latency, initial token valid.
+
+        Records and the API usage count stay (``reset_all`` empties the org).
+        """
         api = self._api
         with api.store.lock:
             api.faults.reset()
-            api.api_used = 0
-            api._tokens.add(api.initial_token)
+            api.restore_initial_token()
 
     def reset_all(self) -> None:
         """Clear faults, records, published events, usage and tokens issued."""
         self._api.reset()
 
     def rate_limit(self) -> None:
-        """Exhaust the daily quota: every API call answers 403 ``REQUEST_LIMIT_EXCEEDED``."""
+        """Quota exhausted: every API call answers 403 ``REQUEST_LIMIT_EXCEEDED`` (and
+        ``Sforce-Limit-Info`` shows the whole allocation used) until ``reset``."""
         self._api.faults.rate_limited = True
 
     def unavailable(self, times: int | None = None, status: int = 503) -> None:

@@ -309,35 +309,99 @@ def _system_fields(obj_name: str) -> list[FieldDef]:
     if obj_name.endswith("__e"):
         return [
             FieldDef("ReplayId", "Replay ID", "string", 255, createable=False, updateable=False),
-            FieldDef("CreatedDate", "Created Date", "datetime", createable=False,
-                     updateable=False, nillable=False, defaulted_on_create=True),
-            FieldDef("CreatedById", "Created By ID", "reference", 18, createable=False,
-                     updateable=False, nillable=False, defaulted_on_create=True,
-                     reference_to=["User"], relationship_name="CreatedBy"),
+            FieldDef(
+                "CreatedDate",
+                "Created Date",
+                "datetime",
+                createable=False,
+                updateable=False,
+                nillable=False,
+                defaulted_on_create=True,
+            ),
+            FieldDef(
+                "CreatedById",
+                "Created By ID",
+                "reference",
+                18,
+                createable=False,
+                updateable=False,
+                nillable=False,
+                defaulted_on_create=True,
+                reference_to=["User"],
+                relationship_name="CreatedBy",
+            ),
             FieldDef("EventUuid", "Event UUID", "string", 36, createable=False, updateable=False),
         ]
     return [
-        FieldDef("Id", "Record ID", "id", 18, createable=False, updateable=False,
-                 nillable=False, defaulted_on_create=True),
-        FieldDef("IsDeleted", "Deleted", "boolean", createable=False, updateable=False,
-                 nillable=False, defaulted_on_create=True, default_value=False),
-        FieldDef("OwnerId", "Owner ID", "reference", 18, nillable=False,
-                 defaulted_on_create=True, reference_to=["Group", "User"],
-                 relationship_name="Owner"),
+        FieldDef(
+            "Id",
+            "Record ID",
+            "id",
+            18,
+            createable=False,
+            updateable=False,
+            nillable=False,
+            defaulted_on_create=True,
+        ),
+        FieldDef(
+            "IsDeleted",
+            "Deleted",
+            "boolean",
+            createable=False,
+            updateable=False,
+            nillable=False,
+            defaulted_on_create=True,
+            default_value=False,
+        ),
+        FieldDef(
+            "OwnerId",
+            "Owner ID",
+            "reference",
+            18,
+            nillable=False,
+            defaulted_on_create=True,
+            reference_to=["Group", "User"],
+            relationship_name="Owner",
+        ),
     ]
 
 
 def _audit_fields() -> list[FieldDef]:
     out = []
-    for name, label in (("CreatedDate", "Created Date"), ("LastModifiedDate", "Last Modified Date"),
-                        ("SystemModstamp", "System Modstamp")):
-        out.append(FieldDef(name, label, "datetime", createable=False, updateable=False,
-                            nillable=False, defaulted_on_create=True))
-    for name, label, rel in (("CreatedById", "Created By ID", "CreatedBy"),
-                             ("LastModifiedById", "Last Modified By ID", "LastModifiedBy")):
-        out.append(FieldDef(name, label, "reference", 18, createable=False, updateable=False,
-                            nillable=False, defaulted_on_create=True, reference_to=["User"],
-                            relationship_name=rel))
+    for name, label in (
+        ("CreatedDate", "Created Date"),
+        ("LastModifiedDate", "Last Modified Date"),
+        ("SystemModstamp", "System Modstamp"),
+    ):
+        out.append(
+            FieldDef(
+                name,
+                label,
+                "datetime",
+                createable=False,
+                updateable=False,
+                nillable=False,
+                defaulted_on_create=True,
+            )
+        )
+    for name, label, rel in (
+        ("CreatedById", "Created By ID", "CreatedBy"),
+        ("LastModifiedById", "Last Modified By ID", "LastModifiedBy"),
+    ):
+        out.append(
+            FieldDef(
+                name,
+                label,
+                "reference",
+                18,
+                createable=False,
+                updateable=False,
+                nillable=False,
+                defaulted_on_create=True,
+                reference_to=["User"],
+                relationship_name=rel,
+            )
+        )
     return out
 
 
@@ -378,16 +442,24 @@ def _merge(schema: OrgSchema, data: dict[str, Any]) -> None:
             custom = obj_name.endswith(("__c", "__e"))
             prefix = spec.get("keyPrefix") or _next_custom_prefix(schema, obj_name)
             label = str(spec.get("label", obj_name.removesuffix("__c").replace("_", " ")))
-            obj = ObjectDef(obj_name, label, str(spec.get("labelPlural", label + "s")),
-                            str(prefix), custom)
+            obj = ObjectDef(
+                obj_name, label, str(spec.get("labelPlural", label + "s")), str(prefix), custom
+            )
             for system_field in _system_fields(obj_name):
                 obj.fields[system_field.name] = system_field
             if obj_name.endswith("__c") and not any(
                 f.get("name") == "Name" for f in spec.get("fields", [])
             ):
                 obj.fields["Name"] = FieldDef(
-                    "Name", label + " Name", "string", 80, nillable=False,
-                    defaulted_on_create=True, name_field=True, formula="id_if_blank")
+                    "Name",
+                    label + " Name",
+                    "string",
+                    80,
+                    nillable=False,
+                    defaulted_on_create=True,
+                    name_field=True,
+                    formula="id_if_blank",
+                )
             for business in spec.get("fields", []):
                 made = _field_from_json(business)
                 obj.fields[made.name] = made

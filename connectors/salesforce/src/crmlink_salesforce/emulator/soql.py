@@ -10,6 +10,7 @@ date-times. ``AND`` binds tighter than ``OR``; parentheses group. Errors are Sal
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,8 +25,25 @@ _TOKEN = re.compile(
     r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*')|(?P<op><>|!=|<=|>=|=|<|>)|(?P<punct>[(),])"
     r"|(?P<word>[A-Za-z_][\w.]*(?:\(\))?|[-+]?\d[\w:.+-]*))"
 )
-_KEYWORDS = {"SELECT", "FROM", "WHERE", "AND", "OR", "ORDER", "BY", "LIMIT", "OFFSET", "ASC",
-             "DESC", "LIKE", "IN", "NOT", "NULLS", "FIRST", "LAST"}
+_KEYWORDS = {
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "AND",
+    "OR",
+    "ORDER",
+    "BY",
+    "LIMIT",
+    "OFFSET",
+    "ASC",
+    "DESC",
+    "LIKE",
+    "IN",
+    "NOT",
+    "NULLS",
+    "FIRST",
+    "LAST",
+}
 _MISSING = object()
 
 
@@ -112,7 +130,7 @@ class Query:
         for name, descending in reversed(self.order_by):
             present = [r for r in rows if r.get(name) is not None]
             absent = [r for r in rows if r.get(name) is None]
-            present.sort(key=lambda r, n=name: _sort_key(r[n]), reverse=descending)
+            present.sort(key=_sort_by(name), reverse=descending)
             rows = present + absent if not descending else absent + present
         rows = rows[self.offset :]
         if self.limit is not None:
@@ -120,8 +138,12 @@ class Query:
         return rows
 
 
-def _sort_key(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
+def _sort_by(name: str) -> Callable[[dict[str, Any]], Any]:
+    def key(record: dict[str, Any]) -> Any:
+        value = record[name]
+        return value.lower() if isinstance(value, str) else value
+
+    return key
 
 
 class _Parser:
@@ -134,15 +156,16 @@ class _Parser:
         while pos < len(stripped):
             match = _TOKEN.match(stripped, pos)
             if match is None or match.end() == pos:
-                raise self.malformed(f"unexpected token: '{stripped[pos:pos + 20].strip()}'")
+                raise self.malformed(f"unexpected token: '{stripped[pos : pos + 20].strip()}'")
             kind = match.lastgroup or "word"
             self.tokens.append((kind, match.group(kind)))
             pos = match.end()
         self.pos = 0
 
     def malformed(self, detail: str) -> ApiError:
-        return ApiError(400, "MALFORMED_QUERY", f"\n{self.text}\n^\nERROR at Row:1:Column:1\n"
-                        f"{detail}")
+        return ApiError(
+            400, "MALFORMED_QUERY", f"\n{self.text}\n^\nERROR at Row:1:Column:1\n{detail}"
+        )
 
     def peek(self) -> str | None:
         return self.tokens[self.pos][1] if self.pos < len(self.tokens) else None
@@ -183,10 +206,13 @@ class _Parser:
         _, obj_name = self.take()
         obj = self.schema.object(obj_name)
         if obj is None or obj.is_platform_event:
-            raise ApiError(400, "INVALID_TYPE",
-                           f"\n{self.text}\n^\nERROR at Row:1:Column:1\nsObject type "
-                           f"'{obj_name}' is not supported. If you are attempting to use a "
-                           "custom object, be sure to append the '__c' after the entity name.")
+            raise ApiError(
+                400,
+                "INVALID_TYPE",
+                f"\n{self.text}\n^\nERROR at Row:1:Column:1\nsObject type "
+                f"'{obj_name}' is not supported. If you are attempting to use a "
+                "custom object, be sure to append the '__c' after the entity name.",
+            )
         query = Query(obj, [self.field_name(obj, f) for f in raw_fields], count_only)
         if self.peek_kw() == "WHERE":
             self.take()
@@ -225,12 +251,15 @@ class _Parser:
     def field_name(self, obj: ObjectDef, raw: str) -> str:
         found = obj.field(raw)
         if found is None:
-            raise ApiError(400, "INVALID_FIELD",
-                           f"\n{self.text}\n^\nERROR at Row:1:Column:1\nNo such column "
-                           f"'{raw}' on entity '{obj.name}'. If you are attempting to use a "
-                           "custom field, be sure to append the '__c' after the custom field "
-                           "name. Please reference your WSDL or the describe call for the "
-                           "appropriate names.")
+            raise ApiError(
+                400,
+                "INVALID_FIELD",
+                f"\n{self.text}\n^\nERROR at Row:1:Column:1\nNo such column "
+                f"'{raw}' on entity '{obj.name}'. If you are attempting to use a "
+                "custom field, be sure to append the '__c' after the custom field "
+                "name. Please reference your WSDL or the describe call for the "
+                "appropriate names.",
+            )
         return found.name
 
     def parse_or(self, obj: ObjectDef) -> _Cond | _BoolExpr:

@@ -29,11 +29,26 @@ DEFAULT_USER_ID = "0055g0000000001AAA"
 _KNOWN_PREFIXES = {"User": "005", "Group": "00G"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TEXT_TYPES = {"string", "textarea", "email", "phone", "url", "picklist", "multipicklist", "combobox"}
+_TEXT_TYPES = {
+    "string",
+    "textarea",
+    "email",
+    "phone",
+    "url",
+    "picklist",
+    "multipicklist",
+    "combobox",
+}
 _STAGE_PROBABILITY = {
-    "Prospecting": 10.0, "Qualification": 10.0, "Needs Analysis": 20.0,
-    "Value Proposition": 50.0, "Id. Decision Makers": 60.0, "Perception Analysis": 70.0,
-    "Proposal/Price Quote": 75.0, "Negotiation/Review": 90.0, "Closed Won": 100.0,
+    "Prospecting": 10.0,
+    "Qualification": 10.0,
+    "Needs Analysis": 20.0,
+    "Value Proposition": 50.0,
+    "Id. Decision Makers": 60.0,
+    "Perception Analysis": 70.0,
+    "Proposal/Price Quote": 75.0,
+    "Negotiation/Review": 90.0,
+    "Closed Won": 100.0,
     "Closed Lost": 0.0,
 }
 _READ_ONLY_MESSAGE = (
@@ -158,11 +173,17 @@ class OrgStore:
         canonical = normalize_id(raw_id)
         if canonical is None or not canonical.startswith(obj.key_prefix):
             if for_write:
-                raise ApiError(400, "MALFORMED_ID",
-                               f"{obj.label} ID: id value of incorrect type: {raw_id}", ["Id"])
-            raise ApiError(404, "NOT_FOUND",
-                           f"Provided external ID field does not exist or is not accessible: "
-                           f"{raw_id}")
+                raise ApiError(
+                    400,
+                    "MALFORMED_ID",
+                    f"{obj.label} ID: id value of incorrect type: {raw_id}",
+                    ["Id"],
+                )
+            raise ApiError(
+                404,
+                "NOT_FOUND",
+                f"Provided external ID field does not exist or is not accessible: {raw_id}",
+            )
         return canonical
 
     def get(self, obj: ObjectDef, id_: str) -> dict[str, Any]:
@@ -180,7 +201,8 @@ class OrgStore:
             found = self._unique.get((obj.name, field.name), {}).get(value.lower())
             return [found] if found else []
         return [
-            r["Id"] for r in self.live(obj)
+            r["Id"]
+            for r in self.live(obj)
             if r.get(field.name) is not None and str(r[field.name]).lower() == value.lower()
         ]
 
@@ -248,9 +270,14 @@ class OrgStore:
             clean = self._check_values(obj, values, creating=True)
             event_uuid = str(uuid.uuid4())
             record = {f.name: clean.get(f.name) for f in obj.fields.values()}
-            record.update({"CreatedDate": format_datetime(now()), "CreatedById": DEFAULT_USER_ID,
-                           "EventUuid": event_uuid,
-                           "ReplayId": str(len(self.events) + 1)})
+            record.update(
+                {
+                    "CreatedDate": format_datetime(now()),
+                    "CreatedById": DEFAULT_USER_ID,
+                    "EventUuid": event_uuid,
+                    "ReplayId": str(len(self.events) + 1),
+                }
+            )
             self._check_record(obj, record, None)
             self.events.append((obj.name, record))
             return self._ids.new(obj.key_prefix), event_uuid
@@ -260,25 +287,37 @@ class OrgStore:
         self, obj: ObjectDef, values: Mapping[str, Any], *, creating: bool
     ) -> dict[str, Any]:
         if not isinstance(values, Mapping):
-            raise ApiError(400, "JSON_PARSER_ERROR",
-                           "Cannot deserialize instance of sObject from a non-object value")
+            raise ApiError(
+                400,
+                "JSON_PARSER_ERROR",
+                "Cannot deserialize instance of sObject from a non-object value",
+            )
         resolved: list[tuple[FieldDef, Any]] = []
         for key, value in values.items():
             if key == "attributes":
                 continue
             if key.lower() == "id":
-                raise ApiError(400, "INVALID_FIELD",
-                               "The Id field should not be specified in the sobject data.")
+                raise ApiError(
+                    400,
+                    "INVALID_FIELD",
+                    "The Id field should not be specified in the sobject data.",
+                )
             field = obj.field(key)
             if field is None:
-                raise ApiError(400, "INVALID_FIELD",
-                               f"No such column '{key}' on sobject of type {obj.name}")
+                raise ApiError(
+                    400, "INVALID_FIELD", f"No such column '{key}' on sobject of type {obj.name}"
+                )
             resolved.append((field, value))
-        read_only = [f.name for f, _ in resolved
-                     if not (f.createable if creating else f.updateable)]
+        read_only = [
+            f.name for f, _ in resolved if not (f.createable if creating else f.updateable)
+        ]
         if read_only:
-            raise ApiError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
-                           _READ_ONLY_MESSAGE.format(", ".join(read_only)), read_only)
+            raise ApiError(
+                400,
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                _READ_ONLY_MESSAGE.format(", ".join(read_only)),
+                read_only,
+            )
         return {field.name: self._coerce(field, value) for field, value in resolved}
 
     def _coerce(self, field: FieldDef, value: Any) -> Any:
@@ -324,19 +363,29 @@ class OrgStore:
         if text == "":
             return None
         if field.length and len(text) > field.length:
-            raise ApiError(400, "STRING_TOO_LONG",
-                           f"{field.label}: data value too large: {text[:40]} "
-                           f"(max length={field.length})", [field.name])
+            raise ApiError(
+                400,
+                "STRING_TOO_LONG",
+                f"{field.label}: data value too large: {text[:40]} (max length={field.length})",
+                [field.name],
+            )
         if field.type == "email" and not _EMAIL.match(text):
-            raise ApiError(400, "INVALID_EMAIL_ADDRESS",
-                           f"{field.label}: invalid email address: {text}", [field.name])
+            raise ApiError(
+                400,
+                "INVALID_EMAIL_ADDRESS",
+                f"{field.label}: invalid email address: {text}",
+                [field.name],
+            )
         if field.restricted:
             chosen = text.split(";") if field.type == "multipicklist" else [text]
             for item in chosen:
                 if item not in field.picklist:
-                    raise ApiError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                                   f"{field.label}: bad value for restricted picklist field: "
-                                   f"{item}", [field.name])
+                    raise ApiError(
+                        400,
+                        "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                        f"{field.label}: bad value for restricted picklist field: {item}",
+                        [field.name],
+                    )
         return text
 
     @staticmethod
@@ -364,23 +413,38 @@ class OrgStore:
             if prefix is not None:
                 targets[prefix] = target
         if canonical is None or canonical[:3] not in targets:
-            raise ApiError(400, "MALFORMED_ID",
-                           f"{field.label}: id value of incorrect type: {value}", [field.name])
+            raise ApiError(
+                400,
+                "MALFORMED_ID",
+                f"{field.label}: id value of incorrect type: {value}",
+                [field.name],
+            )
         target = targets[canonical[:3]]
         if target is not None:
             if canonical in self._deleted:
                 raise ApiError(400, "ENTITY_IS_DELETED", "entity is deleted", [field.name])
             if canonical not in self._records.get(target.name, {}):
-                raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY",
-                               f"{field.label}: invalid cross reference id", [field.name])
+                raise ApiError(
+                    400,
+                    "INVALID_CROSS_REFERENCE_KEY",
+                    f"{field.label}: invalid cross reference id",
+                    [field.name],
+                )
         return canonical
 
     def _check_record(self, obj: ObjectDef, record: dict[str, Any], own_id: str | None) -> None:
-        missing = [f.name for f in obj.fields.values()
-                   if not f.nillable and f.createable and record.get(f.name) is None]
+        missing = [
+            f.name
+            for f in obj.fields.values()
+            if not f.nillable and f.createable and record.get(f.name) is None
+        ]
         if missing:
-            raise ApiError(400, "REQUIRED_FIELD_MISSING",
-                           f"Required fields are missing: [{', '.join(missing)}]", missing)
+            raise ApiError(
+                400,
+                "REQUIRED_FIELD_MISSING",
+                f"Required fields are missing: [{', '.join(missing)}]",
+                missing,
+            )
         for rule in obj.validation_rules:
             if rule.violated(record):
                 shown = [rule.error_display_field] if rule.error_display_field else []
@@ -391,9 +455,13 @@ class OrgStore:
                 continue
             holder = self._unique.get((obj.name, field.name), {}).get(str(value).lower())
             if holder is not None and holder != own_id:
-                raise ApiError(400, "DUPLICATE_VALUE",
-                               f"duplicate value found: {field.name} duplicates value on record "
-                               f"with id: {holder}", [])
+                raise ApiError(
+                    400,
+                    "DUPLICATE_VALUE",
+                    f"duplicate value found: {field.name} duplicates value on record "
+                    f"with id: {holder}",
+                    [],
+                )
 
     @staticmethod
     def _apply_formulas(

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from simple_salesforce.api import Salesforce
-
 from crmlink_salesforce.emulator import SalesforceEmulator
 from crmlink_salesforce.emulator.client import simple_salesforce_client
+from simple_salesforce.api import Salesforce
 
 CUSTOM_ORG = {
     "objects": {
@@ -20,19 +19,40 @@ CUSTOM_ORG = {
             "labelPlural": "Invoices",
             "fields": [
                 {"name": "Amount__c", "label": "Amount", "type": "currency", "nillable": False},
-                {"name": "Status__c", "label": "Status", "type": "picklist",
-                 "picklist": ["Draft", "Sent", "Paid"], "restricted": True, "default": "Draft",
-                 "nillable": False},
-                {"name": "Account__c", "label": "Account", "type": "reference",
-                 "referenceTo": ["Account"], "relationshipName": "Account__r"},
-                {"name": "Legacy_Key__c", "label": "Legacy key", "type": "string",
-                 "externalId": True, "length": 32},
+                {
+                    "name": "Status__c",
+                    "label": "Status",
+                    "type": "picklist",
+                    "picklist": ["Draft", "Sent", "Paid"],
+                    "restricted": True,
+                    "default": "Draft",
+                    "nillable": False,
+                },
+                {
+                    "name": "Account__c",
+                    "label": "Account",
+                    "type": "reference",
+                    "referenceTo": ["Account"],
+                    "relationshipName": "Account__r",
+                },
+                {
+                    "name": "Legacy_Key__c",
+                    "label": "Legacy key",
+                    "type": "string",
+                    "externalId": True,
+                    "length": 32,
+                },
             ],
         },
         "Account": {
             "fields": [
-                {"name": "Tier__c", "label": "Tier", "type": "picklist",
-                 "picklist": ["Gold", "Silver"], "restricted": True}
+                {
+                    "name": "Tier__c",
+                    "label": "Tier",
+                    "type": "picklist",
+                    "picklist": ["Gold", "Silver"],
+                    "restricted": True,
+                }
             ]
         },
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from crmlink_salesforce.emulator.ids import IdAllocator, is_valid_id, normalize_id, to18
 
 REAL_IDS = ["001D000000IqhSLIAZ", "0038M0000016Wv8QAE", "00190000001pPvHAAU", "a00D0000008pQSNIA2"]

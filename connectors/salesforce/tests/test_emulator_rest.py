@@ -7,6 +7,10 @@ from typing import Any
 
 import pytest
 import requests
+from crmlink_salesforce.emulator import SalesforceEmulator
+from crmlink_salesforce.emulator.client import emulator_session as _session
+from crmlink_salesforce.emulator.client import simple_salesforce_client as make_client
+from crmlink_salesforce.emulator.ids import is_valid_id
 from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
@@ -16,12 +20,6 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
     SalesforceResourceNotFound,
 )
-
-from crmlink_salesforce.emulator import SalesforceEmulator
-from crmlink_salesforce.emulator.ids import is_valid_id
-
-from crmlink_salesforce.emulator.client import emulator_session as _session
-from crmlink_salesforce.emulator.client import simple_salesforce_client as make_client
 
 OPP = {"Name": "Apple Sales Contract", "StageName": "Prospecting", "CloseDate": "2026-12-31"}
 
@@ -38,42 +36,48 @@ def test_sobjects_list_shape(sf: Salesforce) -> None:
     assert body["encoding"] == "UTF-8"
     assert body["maxBatchSize"] == 200
     by_name = {o["name"]: o for o in body["sobjects"]}
-    assert {"Account", "Contact", "Lead", "Opportunity", "Task", "Crmlink_Event__e"} <= set(
-        by_name
-    )
+    assert {"Account", "Contact", "Lead", "Opportunity", "Task", "Crmlink_Event__e"} <= set(by_name)
     opp = by_name["Opportunity"]
     assert (opp["keyPrefix"], opp["label"], opp["labelPlural"]) == (
         "006",
         "Opportunity",
         "Opportunities",
     )
-    assert opp["custom"] is False and opp["createable"] is True
+    assert opp["custom"] is False
+    assert opp["createable"] is True
     assert opp["urls"]["describe"] == "/services/data/v59.0/sobjects/Opportunity/describe"
 
 
 def test_describe_reports_required_picklists_readonly_and_references(sf: Salesforce) -> None:
     body = sf.Opportunity.describe()
-    assert body["name"] == "Opportunity" and body["keyPrefix"] == "006"
+    assert body["name"] == "Opportunity"
+    assert body["keyPrefix"] == "006"
     fields = {f["name"]: f for f in body["fields"]}
     required = {
-        n for n, f in fields.items()
+        n
+        for n, f in fields.items()
         if f["createable"] and not f["nillable"] and not f["defaultedOnCreate"]
     }
     assert required == {"Name", "StageName", "CloseDate"}
     stage = fields["StageName"]
-    assert stage["type"] == "picklist" and stage["restrictedPicklist"] is True
+    assert stage["type"] == "picklist"
+    assert stage["restrictedPicklist"] is True
     assert {"value": "Prospecting", "label": "Prospecting", "active": True}.items() <= (
         stage["picklistValues"][0].items()
     )
-    assert fields["IsClosed"]["createable"] is False and fields["IsClosed"]["updateable"] is False
-    assert fields["Id"]["type"] == "id" and fields["CreatedDate"]["createable"] is False
+    assert fields["IsClosed"]["createable"] is False
+    assert fields["IsClosed"]["updateable"] is False
+    assert fields["Id"]["type"] == "id"
+    assert fields["CreatedDate"]["createable"] is False
     assert fields["AccountId"]["referenceTo"] == ["Account"]
-    assert fields["External_Id__c"]["unique"] and fields["External_Id__c"]["externalId"]
+    assert fields["External_Id__c"]["unique"]
+    assert fields["External_Id__c"]["externalId"]
     assert fields["Name"]["length"] == 120
     keys = list(fields["Name"])
     assert keys == sorted(keys)
     lead = {f["name"]: f for f in sf.Lead.describe()["fields"]}
-    assert lead["Status"]["restrictedPicklist"] and lead["Status"]["defaultedOnCreate"]
+    assert lead["Status"]["restrictedPicklist"]
+    assert lead["Status"]["defaultedOnCreate"]
     assert lead["Company"]["nillable"] is False
 
 
@@ -86,17 +90,22 @@ def test_unknown_object_is_404_not_found(sf: Salesforce) -> None:
 # -- CRUD ---------------------------------------------------------------------------------------
 def test_create_get_update_delete(sf: Salesforce, emulator: SalesforceEmulator) -> None:
     created = sf.Opportunity.create(OPP)
-    assert created["success"] is True and created["errors"] == []
+    assert created["success"] is True
+    assert created["errors"] == []
     opp_id = created["id"]
-    assert len(opp_id) == 18 and opp_id.startswith("006") and is_valid_id(opp_id)
+    assert len(opp_id) == 18
+    assert opp_id.startswith("006")
+    assert is_valid_id(opp_id)
     record = sf.Opportunity.get(opp_id)
     assert record["attributes"] == {
         "type": "Opportunity",
         "url": f"/services/data/v59.0/sobjects/Opportunity/{opp_id}",
     }
-    assert record["Name"] == "Apple Sales Contract" and record["IsClosed"] is False
+    assert record["Name"] == "Apple Sales Contract"
+    assert record["IsClosed"] is False
     assert record["Probability"] == 10.0
-    assert record["CreatedDate"].endswith("+0000") and "." in record["CreatedDate"]
+    assert record["CreatedDate"].endswith("+0000")
+    assert "." in record["CreatedDate"]
     assert sf.Opportunity.update(opp_id, {"StageName": "Closed Won"}) == 204
     assert sf.Opportunity.get(opp_id)["IsWon"] is True
     assert emulator.records("Opportunity")[0]["StageName"] == "Closed Won"
@@ -114,7 +123,10 @@ def test_get_with_fields_and_15_char_id(sf: Salesforce) -> None:
     contact_id = sf.Contact.create({"FirstName": "Ada", "LastName": "Lovelace"})["id"]
     body = sf.restful(f"sobjects/Contact/{contact_id[:15]}", params={"fields": "Name,Email"})
     assert body == {
-        "attributes": {"type": "Contact", "url": f"/services/data/v59.0/sobjects/Contact/{contact_id}"},
+        "attributes": {
+            "type": "Contact",
+            "url": f"/services/data/v59.0/sobjects/Contact/{contact_id}",
+        },
         "Name": "Ada Lovelace",
         "Email": None,
         "Id": contact_id,
@@ -123,8 +135,10 @@ def test_get_with_fields_and_15_char_id(sf: Salesforce) -> None:
 
 def test_defaults_and_formulas(sf: Salesforce) -> None:
     lead = sf.Lead.get(sf.Lead.create({"LastName": "Smith", "Company": "Acme"})["id"])
-    assert lead["Status"] == "Open - Not Contacted" and lead["Name"] == "Smith"
-    assert lead["OwnerId"].startswith("005") and lead["IsConverted"] is False
+    assert lead["Status"] == "Open - Not Contacted"
+    assert lead["Name"] == "Smith"
+    assert lead["OwnerId"].startswith("005")
+    assert lead["IsConverted"] is False
     task = sf.Task.get(sf.Task.create({"Subject": "Call"})["id"])
     assert (task["Status"], task["Priority"]) == ("Not Started", "Normal")
 
@@ -170,7 +184,10 @@ def test_create_errors(
 def test_error_messages_are_salesforce_s(sf: Salesforce) -> None:
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.Lead.create({"LastName": "L", "Company": "C", "Status": "Foo"})
-    assert _error(caught.value)["message"] == "Lead Status: bad value for restricted picklist field: Foo"
+    assert (
+        _error(caught.value)["message"]
+        == "Lead Status: bad value for restricted picklist field: Foo"
+    )
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.Contact.create({"LastName": "L", "Foo__c": 1})
     assert _error(caught.value) == {
@@ -209,14 +226,15 @@ def test_unique_external_id_gives_duplicate_value(sf: Salesforce) -> None:
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.Account.create({"Name": "B", "External_Id__c": "EXT-1"})
     assert _error(caught.value) == {
-        "message": f"duplicate value found: External_Id__c duplicates value on record with id: {first}",
+        "message": "duplicate value found: External_Id__c duplicates value on record with id: "
+        + first,
         "errorCode": "DUPLICATE_VALUE",
         "fields": [],
     }
 
 
 def test_bad_token_is_401_invalid_session_id(emulator: SalesforceEmulator) -> None:
-    sf = make_client(emulator, token="wrong")
+    sf = make_client(emulator, token="wrong")  # noqa: S106
     with pytest.raises(SalesforceExpiredSession) as caught:
         sf.Account.create({"Name": "x"})
     assert caught.value.status == 401
@@ -238,10 +256,15 @@ def test_malformed_json_body(emulator: SalesforceEmulator) -> None:
 
 def test_unknown_version_and_method(emulator: SalesforceEmulator) -> None:
     auth = {"Authorization": f"Bearer {emulator.token}"}
-    assert requests.get(f"{emulator.url}/services/data/v9.0/limits/", headers=auth,
-                        timeout=5).status_code == 404
-    response = requests.put(f"{emulator.url}/services/data/v59.0/sobjects/Account/",
-                            headers=auth, json={}, timeout=5)
+    assert (
+        requests.get(
+            f"{emulator.url}/services/data/v9.0/limits/", headers=auth, timeout=5
+        ).status_code
+        == 404
+    )
+    response = requests.put(
+        f"{emulator.url}/services/data/v59.0/sobjects/Account/", headers=auth, json={}, timeout=5
+    )
     assert response.status_code == 405
     assert response.json()[0]["errorCode"] == "METHOD_NOT_ALLOWED"
     versions = requests.get(f"{emulator.url}/services/data/", timeout=5).json()
@@ -254,7 +277,8 @@ def test_upsert_by_external_id(sf: Salesforce, emulator: SalesforceEmulator) -> 
     response = contact.upsert("External_Id__c/abc-1", {"LastName": "New"}, raw_response=True)
     assert response.status_code == 201
     body = response.json()
-    assert body["created"] is True and body["success"] is True
+    assert body["created"] is True
+    assert body["success"] is True
     response = contact.upsert("External_Id__c/abc-1", {"LastName": "Changed"}, raw_response=True)
     assert response.status_code == 200
     assert response.json() == {"id": body["id"], "success": True, "errors": [], "created": False}
@@ -272,7 +296,9 @@ def test_upsert_with_several_matches_is_300(custom_emulator: SalesforceEmulator)
     with pytest.raises(SalesforceMoreThanOneRecord) as caught:
         sf.Invoice__c.upsert("Legacy_Key__c/dup", {"Amount__c": 2})
     assert caught.value.status == 300
-    assert all(u.startswith("/services/data/v59.0/sobjects/Invoice__c/a0") for u in caught.value.content)
+    assert all(
+        u.startswith("/services/data/v59.0/sobjects/Invoice__c/a0") for u in caught.value.content
+    )
 
 
 # -- query --------------------------------------------------------------------------------------
@@ -283,11 +309,14 @@ def test_query_where_and_limit(sf: Salesforce) -> None:
         "SELECT Id, Name, Amount FROM Opportunity WHERE StageName = 'Prospecting' "
         "AND Amount >= 0 ORDER BY Amount DESC LIMIT 5"
     )
-    assert result["totalSize"] == 2 and result["done"] is True
+    assert result["totalSize"] == 2
+    assert result["done"] is True
     assert [r["Name"] for r in result["records"]] == ["Deal 2", "Deal 0"]
     assert set(result["records"][0]) == {"attributes", "Id", "Name", "Amount"}
-    names = sf.query("SELECT Name FROM Opportunity WHERE Name LIKE 'deal%' AND "
-                     "StageName IN ('Closed Won', 'Qualification') ORDER BY Name")
+    names = sf.query(
+        "SELECT Name FROM Opportunity WHERE Name LIKE 'deal%' AND "
+        "StageName IN ('Closed Won', 'Qualification') ORDER BY Name"
+    )
     assert [r["Name"] for r in names["records"]] == ["Deal 1", "Deal 3"]
     assert set(names["records"][0]) == {"attributes", "Name"}
     assert sf.query("SELECT COUNT() FROM Opportunity")["totalSize"] == 4
@@ -313,11 +342,13 @@ def test_query_pages_through_next_records_url(sf: Salesforce, emulator: Salesfor
         sf.restful("composite/sobjects", method="POST", json={"records": records})
     sf.restful("composite/sobjects", method="POST", json={"records": records[:50]})
     first = sf.query("SELECT Id, LastName FROM Contact")
-    assert first["totalSize"] == 450 and first["done"] is False
+    assert first["totalSize"] == 450
+    assert first["done"] is False
     assert len(first["records"]) == 200
     assert first["nextRecordsUrl"].startswith("/services/data/v59.0/query/01g")
     everything = sf.query_all("SELECT Id, LastName FROM Contact")
-    assert everything["totalSize"] == 450 and len(everything["records"]) == 450
+    assert everything["totalSize"] == 450
+    assert len(everything["records"]) == 450
     assert len({r["Id"] for r in everything["records"]}) == 450
 
 
@@ -326,34 +357,50 @@ def test_query_all_includes_deleted(sf: Salesforce) -> None:
     sf.Account.create({"Name": "Here"})
     sf.Account.delete(gone)
     assert sf.query("SELECT Id FROM Account")["totalSize"] == 1
-    rows = sf.query_all("SELECT Id, IsDeleted FROM Account WHERE IsDeleted = true",
-                        include_deleted=True)["records"]
+    rows = sf.query_all(
+        "SELECT Id, IsDeleted FROM Account WHERE IsDeleted = true", include_deleted=True
+    )["records"]
     assert [r["Id"] for r in rows] == [gone]
 
 
 # -- sObject Collections ------------------------------------------------------------------------
-def test_collections_create_with_per_record_errors(sf: Salesforce, emulator: SalesforceEmulator) -> None:
-    body = {"allOrNone": False, "records": [
-        {"attributes": {"type": "Contact"}, "LastName": "A"},
-        {"attributes": {"type": "Contact"}, "FirstName": "no last name"},
-        {"attributes": {"type": "Account"}, "Name": "Acme"},
-    ]}
+def test_collections_create_with_per_record_errors(
+    sf: Salesforce, emulator: SalesforceEmulator
+) -> None:
+    body = {
+        "allOrNone": False,
+        "records": [
+            {"attributes": {"type": "Contact"}, "LastName": "A"},
+            {"attributes": {"type": "Contact"}, "FirstName": "no last name"},
+            {"attributes": {"type": "Account"}, "Name": "Acme"},
+        ],
+    }
     results = sf.restful("composite/sobjects", method="POST", json=body)
-    assert results[0]["success"] and results[0]["id"].startswith("003")
-    assert results[1] == {"success": False, "errors": [{
-        "statusCode": "REQUIRED_FIELD_MISSING",
-        "message": "Required fields are missing: [LastName]",
-        "fields": ["LastName"],
-    }]}
-    assert results[2]["success"] and results[2]["id"].startswith("001")
+    assert results[0]["success"]
+    assert results[0]["id"].startswith("003")
+    assert results[1] == {
+        "success": False,
+        "errors": [
+            {
+                "statusCode": "REQUIRED_FIELD_MISSING",
+                "message": "Required fields are missing: [LastName]",
+                "fields": ["LastName"],
+            }
+        ],
+    }
+    assert results[2]["success"]
+    assert results[2]["id"].startswith("001")
     assert len(emulator.records("Contact")) == 1
 
 
 def test_collections_all_or_none_rolls_back(sf: Salesforce, emulator: SalesforceEmulator) -> None:
-    body = {"allOrNone": True, "records": [
-        {"attributes": {"type": "Contact"}, "LastName": "A"},
-        {"attributes": {"type": "Contact"}, "Email": "x"},
-    ]}
+    body = {
+        "allOrNone": True,
+        "records": [
+            {"attributes": {"type": "Contact"}, "LastName": "A"},
+            {"attributes": {"type": "Contact"}, "Email": "x"},
+        ],
+    }
     results = sf.restful("composite/sobjects", method="POST", json=body)
     assert results[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
     assert results[1]["errors"][0]["statusCode"] == "INVALID_EMAIL_ADDRESS"
@@ -365,20 +412,34 @@ def test_collections_limit_update_get_delete(sf: Salesforce, emulator: Salesforc
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.restful("composite/sobjects", method="POST", json=too_many)
     assert _error(caught.value)["errorCode"] == "EXCEEDED_ID_LIMIT"
-    created = sf.restful("composite/sobjects", method="POST", json={"records": [
-        {"attributes": {"type": "Contact"}, "LastName": n} for n in ("A", "B")]})
+    created = sf.restful(
+        "composite/sobjects",
+        method="POST",
+        json={"records": [{"attributes": {"type": "Contact"}, "LastName": n} for n in ("A", "B")]},
+    )
     ids = [r["id"] for r in created]
-    updated = sf.restful("composite/sobjects", method="PATCH", json={"records": [
-        {"attributes": {"type": "Contact"}, "id": ids[0], "Title": "CEO"},
-        {"attributes": {"type": "Contact"}, "id": ids[1], "LastName": None},
-    ]})
+    updated = sf.restful(
+        "composite/sobjects",
+        method="PATCH",
+        json={
+            "records": [
+                {"attributes": {"type": "Contact"}, "id": ids[0], "Title": "CEO"},
+                {"attributes": {"type": "Contact"}, "id": ids[1], "LastName": None},
+            ]
+        },
+    )
     assert updated[0] == {"id": ids[0], "success": True, "errors": []}
-    assert updated[1]["id"] == ids[1] and updated[1]["success"] is False
-    rows = sf.restful(f"composite/sobjects/Contact?ids={ids[0]},{ids[1]},0035g0000000999AAA"
-                      "&fields=Id,Title")
-    assert rows[0]["Title"] == "CEO" and rows[1]["Title"] is None and rows[2] is None
-    deleted = sf.restful(f"composite/sobjects?ids={ids[0]},{ids[0]},bogus&allOrNone=false",
-                         method="DELETE")
+    assert updated[1]["id"] == ids[1]
+    assert updated[1]["success"] is False
+    rows = sf.restful(
+        f"composite/sobjects/Contact?ids={ids[0]},{ids[1]},0035g0000000999AAA&fields=Id,Title"
+    )
+    assert rows[0]["Title"] == "CEO"
+    assert rows[1]["Title"] is None
+    assert rows[2] is None
+    deleted = sf.restful(
+        f"composite/sobjects?ids={ids[0]},{ids[0]},bogus&allOrNone=false", method="DELETE"
+    )
     assert deleted[0] == {"id": ids[0], "success": True, "errors": []}
     assert deleted[1]["errors"][0]["statusCode"] == "ENTITY_IS_DELETED"
     assert deleted[2]["errors"][0]["statusCode"] == "MALFORMED_ID"
@@ -386,10 +447,13 @@ def test_collections_limit_update_get_delete(sf: Salesforce, emulator: Salesforc
 
 
 def test_collections_upsert(sf: Salesforce) -> None:
-    body = {"allOrNone": False, "records": [
-        {"attributes": {"type": "Account"}, "External_Id__c": "k1", "Name": "One"},
-        {"attributes": {"type": "Account"}, "External_Id__c": "k2", "Name": "Two"},
-    ]}
+    body = {
+        "allOrNone": False,
+        "records": [
+            {"attributes": {"type": "Account"}, "External_Id__c": "k1", "Name": "One"},
+            {"attributes": {"type": "Account"}, "External_Id__c": "k2", "Name": "Two"},
+        ],
+    }
     first = sf.restful("composite/sobjects/Account/External_Id__c", method="PATCH", json=body)
     assert [r["created"] for r in first] == [True, True]
     again = sf.restful("composite/sobjects/Account/External_Id__c", method="PATCH", json=body)
@@ -399,49 +463,102 @@ def test_collections_upsert(sf: Salesforce) -> None:
 
 # -- Composite ----------------------------------------------------------------------------------
 def test_composite_references_and_read_back(sf: Salesforce) -> None:
-    body = {"allOrNone": True, "compositeRequest": [
-        {"method": "POST", "url": "/services/data/v59.0/sobjects/Account", "referenceId": "acc",
-         "body": {"Name": "Acme"}},
-        {"method": "POST", "url": "/services/data/v59.0/sobjects/Contact", "referenceId": "con",
-         "body": {"LastName": "Y", "AccountId": "@{acc.id}"}},
-        {"method": "GET", "url": "/services/data/v59.0/sobjects/Contact/@{con.id}?fields=AccountId",
-         "referenceId": "read"},
-        {"method": "GET", "url": "/services/data/v59.0/query/?q=SELECT+Id+FROM+Account",
-         "referenceId": "q"},
-    ]}
+    body = {
+        "allOrNone": True,
+        "compositeRequest": [
+            {
+                "method": "POST",
+                "url": "/services/data/v59.0/sobjects/Account",
+                "referenceId": "acc",
+                "body": {"Name": "Acme"},
+            },
+            {
+                "method": "POST",
+                "url": "/services/data/v59.0/sobjects/Contact",
+                "referenceId": "con",
+                "body": {"LastName": "Y", "AccountId": "@{acc.id}"},
+            },
+            {
+                "method": "GET",
+                "url": "/services/data/v59.0/sobjects/Contact/@{con.id}?fields=AccountId",
+                "referenceId": "read",
+            },
+            {
+                "method": "GET",
+                "url": "/services/data/v59.0/query/?q=SELECT+Id+FROM+Account",
+                "referenceId": "q",
+            },
+        ],
+    }
     responses = sf.restful("composite", method="POST", json=body)["compositeResponse"]
     acc, con, read, query = responses
-    assert acc["httpStatusCode"] == 201 and acc["referenceId"] == "acc"
-    assert acc["httpHeaders"]["Location"] == f"/services/data/v59.0/sobjects/Account/{acc['body']['id']}"
+    assert acc["httpStatusCode"] == 201
+    assert acc["referenceId"] == "acc"
+    assert (
+        acc["httpHeaders"]["Location"]
+        == f"/services/data/v59.0/sobjects/Account/{acc['body']['id']}"
+    )
     assert read["body"]["AccountId"] == acc["body"]["id"]
     assert query["body"]["records"][0]["Id"] == acc["body"]["id"]
     assert con["httpStatusCode"] == 201
 
 
 def test_composite_all_or_none_rolls_back(sf: Salesforce, emulator: SalesforceEmulator) -> None:
-    body = {"allOrNone": True, "compositeRequest": [
-        {"method": "POST", "url": "/services/data/v59.0/sobjects/Account", "referenceId": "a",
-         "body": {"Name": "Acme"}},
-        {"method": "POST", "url": "/services/data/v59.0/sobjects/Contact", "referenceId": "c",
-         "body": {"FirstName": "no last name"}},
-        {"method": "GET", "url": "/services/data/v59.0/sobjects/Contact/@{c.id}", "referenceId": "g"},
-    ]}
+    body = {
+        "allOrNone": True,
+        "compositeRequest": [
+            {
+                "method": "POST",
+                "url": "/services/data/v59.0/sobjects/Account",
+                "referenceId": "a",
+                "body": {"Name": "Acme"},
+            },
+            {
+                "method": "POST",
+                "url": "/services/data/v59.0/sobjects/Contact",
+                "referenceId": "c",
+                "body": {"FirstName": "no last name"},
+            },
+            {
+                "method": "GET",
+                "url": "/services/data/v59.0/sobjects/Contact/@{c.id}",
+                "referenceId": "g",
+            },
+        ],
+    }
     a, c, g = sf.restful("composite", method="POST", json=body)["compositeResponse"]
-    assert c["httpStatusCode"] == 400 and c["body"][0]["errorCode"] == "REQUIRED_FIELD_MISSING"
+    assert c["httpStatusCode"] == 400
+    assert c["body"][0]["errorCode"] == "REQUIRED_FIELD_MISSING"
     assert a["body"][0]["errorCode"] == "PROCESSING_HALTED"
     assert g["body"][0]["errorCode"] == "PROCESSING_HALTED"
     assert emulator.records("Account") == []
 
 
-def test_composite_without_all_or_none_keeps_successes(sf: Salesforce, emulator: SalesforceEmulator) -> None:
-    body = {"allOrNone": False, "compositeRequest": [
-        {"method": "POST", "url": "/services/data/v59.0/sobjects/Contact", "referenceId": "bad",
-         "body": {}},
-        {"method": "GET", "url": "/services/data/v59.0/sobjects/Contact/@{bad.id}",
-         "referenceId": "dependent"},
-        {"method": "POST", "url": "/services/data/v59.0/sobjects/Account", "referenceId": "ok",
-         "body": {"Name": "Acme"}},
-    ]}
+def test_composite_without_all_or_none_keeps_successes(
+    sf: Salesforce, emulator: SalesforceEmulator
+) -> None:
+    body = {
+        "allOrNone": False,
+        "compositeRequest": [
+            {
+                "method": "POST",
+                "url": "/services/data/v59.0/sobjects/Contact",
+                "referenceId": "bad",
+                "body": {},
+            },
+            {
+                "method": "GET",
+                "url": "/services/data/v59.0/sobjects/Contact/@{bad.id}",
+                "referenceId": "dependent",
+            },
+            {
+                "method": "POST",
+                "url": "/services/data/v59.0/sobjects/Account",
+                "referenceId": "ok",
+                "body": {"Name": "Acme"},
+            },
+        ],
+    }
     bad, dependent, ok = sf.restful("composite", method="POST", json=body)["compositeResponse"]
     assert bad["httpStatusCode"] == 400
     assert dependent["httpStatusCode"] == 400
@@ -451,13 +568,21 @@ def test_composite_without_all_or_none_keeps_successes(sf: Salesforce, emulator:
 
 
 def test_composite_limits(sf: Salesforce) -> None:
-    many = [{"method": "GET", "url": "/services/data/v59.0/limits", "referenceId": f"r{i}"}
-            for i in range(26)]
+    many = [
+        {"method": "GET", "url": "/services/data/v59.0/limits", "referenceId": f"r{i}"}
+        for i in range(26)
+    ]
     with pytest.raises(SalesforceMalformedRequest):
         sf.restful("composite", method="POST", json={"compositeRequest": many})
     assert sf.restful("composite", method="POST", json={"compositeRequest": many[:25]})
-    queries = [{"method": "GET", "url": "/services/data/v59.0/query?q=SELECT+Id+FROM+Account",
-                "referenceId": f"q{i}"} for i in range(6)]
+    queries = [
+        {
+            "method": "GET",
+            "url": "/services/data/v59.0/query?q=SELECT+Id+FROM+Account",
+            "referenceId": f"q{i}",
+        }
+        for i in range(6)
+    ]
     with pytest.raises(SalesforceMalformedRequest):
         sf.restful("composite", method="POST", json={"compositeRequest": queries})
 
@@ -465,7 +590,8 @@ def test_composite_limits(sf: Salesforce) -> None:
 # -- platform events ----------------------------------------------------------------------------
 def test_platform_event_publish(sf: Salesforce, emulator: SalesforceEmulator) -> None:
     result = sf.Crmlink_Event__e.create({"Name__c": "Flow me", "Payload__c": "{}"})
-    assert result["success"] is True and result["id"].startswith("e00")
+    assert result["success"] is True
+    assert result["id"].startswith("e00")
     assert result["errors"][0]["statusCode"] == "OPERATION_ENQUEUED"
     events = emulator.control.workflow_events()
     assert events[0][0] == "Crmlink_Event__e"
@@ -539,15 +665,20 @@ def test_expired_token_until_refresh_grant(emulator: SalesforceEmulator) -> None
     emulator.control.expire_credentials()
     with pytest.raises(SalesforceExpiredSession):
         sf.limits()
-    response = requests.post(f"{emulator.url}/services/oauth2/token", data={
-        "grant_type": "refresh_token",
-        "client_id": emulator.oauth.client_id,
-        "client_secret": emulator.oauth.client_secret,
-        "refresh_token": emulator.oauth.refresh_token,
-    }, timeout=5)
+    response = requests.post(
+        f"{emulator.url}/services/oauth2/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": emulator.oauth.client_id,
+            "client_secret": emulator.oauth.client_secret,
+            "refresh_token": emulator.oauth.refresh_token,
+        },
+        timeout=5,
+    )
     assert response.status_code == 200
     body = response.json()
-    assert body["token_type"] == "Bearer" and "refresh_token" not in body
+    assert body["token_type"] == "Bearer"  # noqa: S105
+    assert "refresh_token" not in body
     assert body["instance_url"] == emulator.url
     assert make_client(emulator, token=body["access_token"]).limits()
 
@@ -556,15 +687,28 @@ def test_expired_token_until_refresh_grant(emulator: SalesforceEmulator) -> None
     ("form", "error"),
     [
         ({"grant_type": "client_credentials"}, "unsupported_grant_type"),
-        ({"grant_type": "refresh_token", "client_id": "nope", "refresh_token": "x"},
-         "invalid_client_id"),
-        ({"grant_type": "refresh_token", "client_id": "crmlink-emulator",
-          "client_secret": "wrong", "refresh_token": "x"}, "invalid_client"),
-        ({"grant_type": "refresh_token", "client_id": "crmlink-emulator", "refresh_token": "x"},
-         "invalid_grant"),
+        (
+            {"grant_type": "refresh_token", "client_id": "nope", "refresh_token": "x"},
+            "invalid_client_id",
+        ),
+        (
+            {
+                "grant_type": "refresh_token",
+                "client_id": "crmlink-emulator",
+                "client_secret": "wrong",
+                "refresh_token": "x",
+            },
+            "invalid_client",
+        ),
+        (
+            {"grant_type": "refresh_token", "client_id": "crmlink-emulator", "refresh_token": "x"},
+            "invalid_grant",
+        ),
     ],
 )
-def test_token_endpoint_errors(emulator: SalesforceEmulator, form: dict[str, str], error: str) -> None:
+def test_token_endpoint_errors(
+    emulator: SalesforceEmulator, form: dict[str, str], error: str
+) -> None:
     response = requests.post(f"{emulator.url}/services/oauth2/token", data=form, timeout=5)
     assert response.status_code == 400
     assert response.json()["error"] == error
@@ -591,13 +735,17 @@ def test_simple_salesforce_password_login_and_relogin(emulator: SalesforceEmulat
 def test_custom_objects_and_fields_from_org_file(custom_emulator: SalesforceEmulator) -> None:
     sf = make_client(custom_emulator)
     described = sf.Invoice__c.describe()
-    assert described["custom"] is True and described["keyPrefix"].startswith("a0")
+    assert described["custom"] is True
+    assert described["keyPrefix"].startswith("a0")
     fields = {f["name"]: f for f in described["fields"]}
-    assert fields["Amount__c"]["custom"] and fields["Amount__c"]["type"] == "currency"
-    assert fields["Name"]["nameField"] and fields["Status__c"]["defaultedOnCreate"]
+    assert fields["Amount__c"]["custom"]
+    assert fields["Amount__c"]["type"] == "currency"
+    assert fields["Name"]["nameField"]
+    assert fields["Status__c"]["defaultedOnCreate"]
     created = sf.Invoice__c.create({"Amount__c": 12.5})
     record = sf.Invoice__c.get(created["id"])
-    assert record["Status__c"] == "Draft" and record["Name"] == created["id"]
+    assert record["Status__c"] == "Draft"
+    assert record["Name"] == created["id"]
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.Invoice__c.create({"Status__c": "Paid"})
     assert _error(caught.value)["fields"] == ["Amount__c"]

@@ -192,8 +192,12 @@ class SalesforceApi:
                 used = self.daily_limit if self.faults.rate_limited else self.api_used
                 reply = Reply(
                     403,
-                    [{"message": "TotalRequests Limit exceeded.",
-                      "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
+                    [
+                        {
+                            "message": "TotalRequests Limit exceeded.",
+                            "errorCode": "REQUEST_LIMIT_EXCEEDED",
+                        }
+                    ],
                     {"Sforce-Limit-Info": f"api-usage={used}/{self.daily_limit}"},
                 )
             else:

@@ -5,6 +5,7 @@ in-process with :class:`Engine` or over HTTP with :class:`Client`.
 """
 
 from crmlink.catalog import CatalogField, CatalogObject, CrmFieldType, ObjectSummary, PicklistValue
+from crmlink.client import AsyncClient, Client
 from crmlink.connector import Capability, Connector, ConnectorSettings, Health, count_crm_call
 from crmlink.definitions import Definition, parse_definition
 from crmlink.engine import Engine
@@ -38,11 +39,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Action",
+    "AsyncClient",
     "BadRequest",
     "BatchResult",
     "Capability",
     "CatalogField",
     "CatalogObject",
+    "Client",
     "Conflict",
     "ConnectionUnhealthy",
     "Connector",

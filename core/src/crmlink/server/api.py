@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from crmlink.engine import Engine
 from crmlink.server.auth import AppId
+from crmlink.server.bodies import json_body, json_object, openapi_body
 from crmlink.server.schemas import (
     CatalogList,
     CatalogObjectOut,
@@ -88,6 +89,7 @@ def _connection_out(engine: Engine, stored: StoredConnection) -> ConnectionOut:
     responses=_INVOKE_ERRORS,
     summary="Invoke a create event",
     tags=["events"],
+    openapi_extra=openapi_body(InvokeIn),
 )
 def invoke_create(
     request: Request,
@@ -95,7 +97,7 @@ def invoke_create(
     connection_id: ConnectionID,
     object: str,
     event: str,
-    body: InvokeIn,
+    body: Annotated[InvokeIn, Depends(json_body(InvokeIn))],
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     result = _engine(request, app_id).invoke(
@@ -111,6 +113,7 @@ def invoke_create(
     responses=_INVOKE_ERRORS,
     summary="Invoke an update or delete event on a record",
     tags=["events"],
+    openapi_extra=openapi_body(InvokeIn),
 )
 def invoke_on_record(
     request: Request,
@@ -119,7 +122,7 @@ def invoke_on_record(
     object: str,
     record_id: Annotated[str, Path(alias="recordID", description="e.g. `Opportunity:0065g…`")],
     event: str,
-    body: InvokeIn,
+    body: Annotated[InvokeIn, Depends(json_body(InvokeIn))],
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     result = _engine(request, app_id).invoke(
@@ -149,9 +152,13 @@ def list_connections(
 
 
 @router.put("/{connectionID}", response_model=ConnectionOut, responses=_ADMIN_ERRORS,
-            tags=["connections"], summary="Create or update a connection and its definition")
+            tags=["connections"], summary="Create or update a connection and its definition",
+            openapi_extra=openapi_body(ConnectionIn))
 def put_connection(
-    request: Request, app_id: AppId, connection_id: ConnectionID, body: ConnectionIn
+    request: Request,
+    app_id: AppId,
+    connection_id: ConnectionID,
+    body: Annotated[ConnectionIn, Depends(json_body(ConnectionIn))],
 ) -> ConnectionOut:
     engine = _engine(request, app_id)
     stored = engine.link(connection_id, body.connector, body.settings, body.objects)
@@ -208,12 +215,13 @@ def get_mapping(request: Request, app_id: AppId, connection_id: ConnectionID) ->
 
 @router.put("/{connectionID}/mapping", response_model=MappingOut,
             responses={**_ADMIN_ERRORS, **_CRM_ERRORS}, tags=["mapping"],
-            summary="Save the mapping, validated against the live catalog")
+            summary="Save the mapping, validated against the live catalog",
+            openapi_extra=openapi_body(None, "The mapping: `{\"objects\": {...}}`."))
 def put_mapping(
     request: Request,
     app_id: AppId,
     connection_id: ConnectionID,
-    mapping: Annotated[dict[str, Any], Body(description="`{\"objects\": {...}}`")],
+    mapping: Annotated[dict[str, Any], Depends(json_object)],
 ) -> MappingOut:
     engine = _engine(request, app_id)
     stored = engine.set_mapping(connection_id, mapping)

@@ -65,8 +65,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
+        content_type = request.headers.get("content-type", "")
         if any(err["type"] == "json_invalid" for err in errors):
             message = "the request body is not valid JSON"
+        elif content_type and "json" not in content_type.lower():
+            message = (
+                f"the request body must be a JSON object, sent as application/json "
+                f"(not {content_type.split(';')[0].strip()})"
+            )
         elif any(tuple(err["loc"]) == ("body",) for err in errors):
             message = "the request body must be a JSON object"
         else:

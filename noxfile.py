@@ -42,7 +42,9 @@ def _workspace(*connectors: str) -> list[str]:
 def tests(session: nox.Session) -> None:
     """Core and cross-package tests (engine, server on SQLite, CLI, end to end)."""
     _install(session, *_workspace(*CONNECTORS), "pytest-timeout")
-    session.run("pytest", "tests", "-m", "not postgres and not browser", *session.posargs)
+    session.run(
+        "pytest", "tests", "-m", "not postgres and not browser and not fuzz", *session.posargs
+    )
 
 
 @nox.session
@@ -59,6 +61,13 @@ def postgres(session: nox.Session) -> None:
     _install(session, *_workspace(*CONNECTORS), "pytest-timeout")
     env = {"CRMLINK_TEST_POSTGRES_URL": os.environ.get("CRMLINK_TEST_POSTGRES_URL", POSTGRES_URL)}
     session.run("pytest", "tests", "-m", "postgres", *session.posargs, env=env)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """A bounded schemathesis run against the live server's /openapi.json."""
+    _install(session, *_workspace("memory"), "pytest-timeout", "schemathesis", "hypothesis")
+    session.run("pytest", "tests/fuzz", "-m", "fuzz", *session.posargs)
 
 
 @nox.session

@@ -37,6 +37,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "commands for the seed's three requests",
     )
     serve.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="log every request (default on)",
+    )
+    serve.add_argument(
         "--migrate",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -105,7 +111,7 @@ def _serve(args: argparse.Namespace) -> int:
         credentials = settings.key_file.with_name("crmlink-demo.json")
         demo = setup_demo(store, app.state.engine, credentials)
         print(demo.instructions(f"http://{args.host}:{args.port}"), flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=args.access_log)
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,14 +27,26 @@ Every error answers `{"error": {"type", "message", "errors"?, "crm"?, "mapping_p
 """
 
 
-def open_store(settings: ServerSettings) -> Any:
-    """The SQL store for ``settings``, with its encryption key (creating a key file if needed)."""
+def _secret_key(settings: ServerSettings) -> Any:
     from crmlink.secrets import load_secret_key
-    from crmlink.store.sql import SqlStore
 
     env = {"CRMLINK_SECRET_KEY": settings.secret_key} if settings.secret_key else {}
     key, _source = load_secret_key(env=env, key_file=settings.key_file)
-    return SqlStore(settings.database_url, secret_key=key)
+    return key
+
+
+def open_store(settings: ServerSettings) -> Any:
+    """The SQL store for ``settings``, with its encryption key (creating a key file if needed)."""
+    from crmlink.store.sql import SqlStore
+
+    return SqlStore(settings.database_url, secret_key=_secret_key(settings))
+
+
+def _signing_key(settings: ServerSettings) -> bytes:
+    """A key for signing link tokens, derived from (never equal to) the encryption key."""
+    key = _secret_key(settings)
+    raw = key.encode() if isinstance(key, str) else bytes(key)
+    return hmac.new(raw, b"crmlink link-token signing key v1", hashlib.sha256).digest()
 
 
 def create_app(
@@ -58,6 +72,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.engine = engine
+    app.state.signing_key = _signing_key(settings)
     install_error_handlers(app)
     app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -1,0 +1,167 @@
+"""HTTP throughput of `crmlink serve` against a bare FastAPI route, same machine, same run.
+
+Starts two uvicorn servers (one worker each, access log off): crmlink on a fresh SQLite file
+with the demo's memory-CRM connection, and a bare FastAPI app whose one route returns a JSON
+body equal to crmlink's create answer. Each is loaded for about 10 s at concurrency 16 with
+create invocations (POST with Basic auth and the seed's body), from this process. Prints req/s,
+p50 and p99 for both and the ratio; then drives crmlink to 50,000 invocations and prints the
+growth of its resident memory.
+
+    uv run python benchmarks/http_throughput.py [--seconds 10] [--concurrency 16] [--total 50000]
+
+Targets (issue #3): ratio ≥ 0.5, p99 < 50 ms, RSS growth < 20 MB over 50,000 invocations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+
+BARE_APP = textwrap.dedent("""
+    import sys, uvicorn
+    from fastapi import FastAPI
+    app = FastAPI()
+    BODY = {"record": {"type": "opportunity", "id": "Opportunity:006000000000003",
+            "data": {"document_name": "Apple Sales Contract", "document_tags": {}}},
+            "action": "create"}
+    @app.post("/api/v1/crm/{connection}/objects/{object}/events/{event}")
+    def create(connection: str, object: str, event: str) -> dict:
+        return BODY
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"status": "ok"}
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
+                access_log=False)
+""")
+PATH = "/api/v1/crm/demo/objects/opportunity/events/create_opportunity"
+BODY = b'{"payload": {"name": "Apple Sales Contract"}}'
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited early ({process.returncode})")
+        try:
+            httpx.get(f"{url}/healthz", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not start")
+
+
+def _rss_mb(pid: int) -> float:
+    text = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmRSS:\s+(\d+) kB", text)
+    return int(match.group(1)) / 1024 if match else float("nan")
+
+
+async def _load(url: str, auth: tuple[str, str] | None, seconds: float, concurrency: int,
+                count: int | None = None) -> list[float]:
+    latencies: list[float] = []
+    stop = time.monotonic() + seconds
+    remaining = [count] if count is not None else None
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    headers = {"Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=url, auth=auth, limits=limits, timeout=30,
+                                 headers=headers) as client:
+
+        async def worker() -> None:
+            while True:
+                if remaining is not None:
+                    if remaining[0] <= 0:
+                        return
+                    remaining[0] -= 1
+                elif time.monotonic() >= stop:
+                    return
+                started = time.perf_counter()
+                response = await client.post(PATH, content=BODY)
+                latencies.append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    raise SystemExit(f"{response.status_code}: {response.text}")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies
+
+
+def _report(name: str, latencies: list[float], seconds: float) -> float:
+    rate = len(latencies) / seconds
+    cuts = statistics.quantiles(latencies, n=100)
+    print(f"{name:<12} {rate:9.0f} req/s   p50 {cuts[49] * 1000:6.2f} ms   "
+          f"p99 {cuts[98] * 1000:6.2f} ms   ({len(latencies)} requests)")
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--total", type=int, default=50_000,
+                        help="invocations for the memory-growth check")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="crmlink-bench-"))
+    env = {k: v for k, v in os.environ.items() if k != "CRMLINK_SECRET_KEY"}
+    crm_port, bare_port = _port(), _port()
+    crmlink = subprocess.Popen(
+        [sys.executable, "-m", "crmlink.cli", "serve", "--demo", "--no-access-log",
+         "--port", str(crm_port), "--database", f"sqlite:///{workdir / 'bench.db'}"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert crmlink.stdout is not None
+        key = ""
+        for line in crmlink.stdout:
+            if "API key" in line:
+                key = line.split()[-1]
+                break
+        key_id, _, secret = key.partition(":")
+        crm_url, bare_url = f"http://127.0.0.1:{crm_port}", f"http://127.0.0.1:{bare_port}"
+        _wait(crm_url, crmlink)
+        _wait(bare_url, bare)
+        auth = (key_id, secret)
+        asyncio.run(_load(bare_url, auth, 1.0, args.concurrency))       # warm up
+        asyncio.run(_load(crm_url, auth, 1.0, args.concurrency))
+        print(f"concurrency {args.concurrency}, {args.seconds:.0f} s per side, one uvicorn "
+              "worker each, SQLite, memory CRM")
+        bare_rate = _report("bare route", asyncio.run(
+            _load(bare_url, auth, args.seconds, args.concurrency)), args.seconds)
+        crm_latencies = asyncio.run(_load(crm_url, auth, args.seconds, args.concurrency))
+        crm_rate = _report("crmlink", crm_latencies, args.seconds)
+        p99 = statistics.quantiles(crm_latencies, n=100)[98] * 1000
+        print(f"ratio crmlink/bare: {crm_rate / bare_rate:.2f} (target ≥ 0.5); "
+              f"crmlink p99 {p99:.1f} ms (target < 50 ms)")
+        done = len(crm_latencies) + 0
+        rss_before = _rss_mb(crmlink.pid)
+        remaining = max(0, args.total - done)
+        asyncio.run(_load(crm_url, auth, 1e9, args.concurrency, count=remaining))
+        rss_after = _rss_mb(crmlink.pid)
+        print(f"resident memory: {rss_before:.1f} MB after {done} invocations, "
+              f"{rss_after:.1f} MB after {done + remaining}: growth {rss_after - rss_before:+.1f} MB "
+              "(target < 20 MB)")
+    finally:
+        for process in (crmlink, bare):
+            process.terminate()
+            process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

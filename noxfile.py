@@ -24,8 +24,17 @@ def _constraints(session: nox.Session) -> list[str]:
     """`-c` arguments pinning every dependency to uv.lock."""
     path = Path(session.create_tmp()) / "constraints.txt"
     session.run_install(
-        "uv", "export", "--frozen", "--all-packages", "--all-groups", "--no-hashes",
-        "--no-emit-workspace", "--no-header", "--output-file", str(path), silent=True,
+        "uv",
+        "export",
+        "--frozen",
+        "--all-packages",
+        "--all-groups",
+        "--no-hashes",
+        "--no-emit-workspace",
+        "--no-header",
+        "--output-file",
+        str(path),
+        silent=True,
     )
     return ["-c", str(path)]
 
@@ -89,7 +98,9 @@ def typing(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the documentation site, failing on broken links."""
     _install(session, "mkdocs")
-    session.run("mkdocs", "build", "--strict", "--site-dir", str(Path(session.create_tmp()) / "site"))
+    session.run(
+        "mkdocs", "build", "--strict", "--site-dir", str(Path(session.create_tmp()) / "site")
+    )
 
 
 @nox.session

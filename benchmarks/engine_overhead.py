@@ -59,8 +59,10 @@ def main() -> None:
     print(f"events per side:        {events} (best of {rounds} rounds)")
     print(f"direct connector.create {direct:8.1f} µs/event")
     print(f"Engine.invoke           {engine:8.1f} µs/event")
-    print(f"engine adds             {added:8.1f} µs/event  (target ≤ {TARGET_US:.0f} µs: "
-          f"{'met' if added <= TARGET_US else 'MISSED'})")
+    print(
+        f"engine adds             {added:8.1f} µs/event  (target ≤ {TARGET_US:.0f} µs: "
+        f"{'met' if added <= TARGET_US else 'MISSED'})"
+    )
     print(f"ratio engine/direct     {engine / direct:8.2f}")
 
 

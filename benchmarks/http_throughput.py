@@ -74,15 +74,21 @@ def _rss_mb(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else float("nan")
 
 
-async def _load(url: str, auth: tuple[str, str] | None, seconds: float, concurrency: int,
-                count: int | None = None) -> list[float]:
+async def _load(
+    url: str,
+    auth: tuple[str, str] | None,
+    seconds: float,
+    concurrency: int,
+    count: int | None = None,
+) -> list[float]:
     latencies: list[float] = []
     stop = time.monotonic() + seconds
     remaining = [count] if count is not None else None
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     headers = {"Content-Type": "application/json"}
-    async with httpx.AsyncClient(base_url=url, auth=auth, limits=limits, timeout=30,
-                                 headers=headers) as client:
+    async with httpx.AsyncClient(
+        base_url=url, auth=auth, limits=limits, timeout=30, headers=headers
+    ) as client:
 
         async def worker() -> None:
             while True:
@@ -105,8 +111,10 @@ async def _load(url: str, auth: tuple[str, str] | None, seconds: float, concurre
 def _report(name: str, latencies: list[float], seconds: float) -> float:
     rate = len(latencies) / seconds
     cuts = statistics.quantiles(latencies, n=100)
-    print(f"{name:<12} {rate:9.0f} req/s   p50 {cuts[49] * 1000:6.2f} ms   "
-          f"p99 {cuts[98] * 1000:6.2f} ms   ({len(latencies)} requests)")
+    print(
+        f"{name:<12} {rate:9.0f} req/s   p50 {cuts[49] * 1000:6.2f} ms   "
+        f"p99 {cuts[98] * 1000:6.2f} ms   ({len(latencies)} requests)"
+    )
     return rate
 
 
@@ -114,18 +122,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--total", type=int, default=50_000,
-                        help="invocations for the memory-growth check")
+    parser.add_argument(
+        "--total", type=int, default=50_000, help="invocations for the memory-growth check"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="crmlink-bench-"))
     env = {k: v for k, v in os.environ.items() if k != "CRMLINK_SECRET_KEY"}
     crm_port, bare_port = _port(), _port()
     crmlink = subprocess.Popen(
-        [sys.executable, "-m", "crmlink.cli", "serve", "--demo", "--no-access-log",
-         "--port", str(crm_port), "--database", f"sqlite:///{workdir / 'bench.db'}"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-    bare = subprocess.Popen([sys.executable, "-c", BARE_APP, str(bare_port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        [
+            sys.executable,
+            "-m",
+            "crmlink.cli",
+            "serve",
+            "--demo",
+            "--no-access-log",
+            "--port",
+            str(crm_port),
+            "--database",
+            f"sqlite:///{workdir / 'bench.db'}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    bare = subprocess.Popen(
+        [sys.executable, "-c", BARE_APP, str(bare_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert crmlink.stdout is not None
         key = ""
@@ -138,25 +165,34 @@ def main() -> None:
         _wait(crm_url, crmlink)
         _wait(bare_url, bare)
         auth = (key_id, secret)
-        asyncio.run(_load(bare_url, auth, 1.0, args.concurrency))       # warm up
+        asyncio.run(_load(bare_url, auth, 1.0, args.concurrency))  # warm up
         asyncio.run(_load(crm_url, auth, 1.0, args.concurrency))
-        print(f"concurrency {args.concurrency}, {args.seconds:.0f} s per side, one uvicorn "
-              "worker each, SQLite, memory CRM")
-        bare_rate = _report("bare route", asyncio.run(
-            _load(bare_url, auth, args.seconds, args.concurrency)), args.seconds)
+        print(
+            f"concurrency {args.concurrency}, {args.seconds:.0f} s per side, one uvicorn "
+            "worker each, SQLite, memory CRM"
+        )
+        bare_rate = _report(
+            "bare route",
+            asyncio.run(_load(bare_url, auth, args.seconds, args.concurrency)),
+            args.seconds,
+        )
         crm_latencies = asyncio.run(_load(crm_url, auth, args.seconds, args.concurrency))
         crm_rate = _report("crmlink", crm_latencies, args.seconds)
         p99 = statistics.quantiles(crm_latencies, n=100)[98] * 1000
-        print(f"ratio crmlink/bare: {crm_rate / bare_rate:.2f} (target ≥ 0.5); "
-              f"crmlink p99 {p99:.1f} ms (target < 50 ms)")
+        print(
+            f"ratio crmlink/bare: {crm_rate / bare_rate:.2f} (target ≥ 0.5); "
+            f"crmlink p99 {p99:.1f} ms (target < 50 ms)"
+        )
         done = len(crm_latencies) + 0
         rss_before = _rss_mb(crmlink.pid)
         remaining = max(0, args.total - done)
         asyncio.run(_load(crm_url, auth, 1e9, args.concurrency, count=remaining))
         rss_after = _rss_mb(crmlink.pid)
-        print(f"resident memory: {rss_before:.1f} MB after {done} invocations, "
-              f"{rss_after:.1f} MB after {done + remaining}: growth {rss_after - rss_before:+.1f} MB "
-              "(target < 20 MB)")
+        print(
+            f"resident memory: {rss_before:.1f} MB after {done} invocations, "
+            f"{rss_after:.1f} MB after {done + remaining}: growth {rss_after - rss_before:+.1f} MB "
+            "(target < 20 MB)"
+        )
     finally:
         for process in (crmlink, bare):
             process.terminate()

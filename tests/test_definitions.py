@@ -30,25 +30,39 @@ def test_seed_events_are_accepted_verbatim() -> None:
 
 
 def test_name_is_an_alias_of_label() -> None:
-    objects = {"deal": {"name": "Deal", "events": {"made": {
-        "type": "create", "name": "Deal made", "payloadSchema": {}}}}}
+    objects = {
+        "deal": {
+            "name": "Deal",
+            "events": {"made": {"type": "create", "name": "Deal made", "payloadSchema": {}}},
+        }
+    }
     definition = parse_definition(objects)
     assert definition.objects["deal"].label == "Deal"
     assert definition.objects["deal"].events["made"].label == "Deal made"
 
 
 def test_every_field_schema_key_is_understood() -> None:
-    objects = {"doc": {"label": "Document", "description": "A document", "fields": {
-        "tags": {"type": "object", "additionalProperties": True, "label": "Tags"},
-        "meta": {"type": "object", "properties": {"pages": {"type": "integer"}}},
-        "owners": {"type": "array", "items": {"type": "string", "format": "email"}},
-        "state": {"type": "string", "enum": ["draft", "sent"], "required": True,
-                  "description": "Where it is"},
-        "site": {"type": "string", "format": "uri"},
-        "due": {"type": "string", "format": "date"},
-        "ratio": {"type": "number"},
-        "signed": {"type": "boolean"},
-    }}}
+    objects = {
+        "doc": {
+            "label": "Document",
+            "description": "A document",
+            "fields": {
+                "tags": {"type": "object", "additionalProperties": True, "label": "Tags"},
+                "meta": {"type": "object", "properties": {"pages": {"type": "integer"}}},
+                "owners": {"type": "array", "items": {"type": "string", "format": "email"}},
+                "state": {
+                    "type": "string",
+                    "enum": ["draft", "sent"],
+                    "required": True,
+                    "description": "Where it is",
+                },
+                "site": {"type": "string", "format": "uri"},
+                "due": {"type": "string", "format": "date"},
+                "ratio": {"type": "number"},
+                "signed": {"type": "boolean"},
+            },
+        }
+    }
     doc = parse_definition(objects).objects["doc"]
     assert doc.fields["tags"].additional_properties is True
     assert doc.fields["meta"].properties is not None
@@ -76,30 +90,66 @@ def _nested(depth: int) -> dict[str, Any]:
     ("objects", "path", "fragment"),
     [
         ({"o": {"fields": {"f": {"type": "text"}}}}, "o.fields.f.type", "Input should be"),
-        ({"o": {"events": {"e": {"type": "upsert", "label": "E"}}}}, "o.events.e.type",
-         "Input should be"),
-        ({"o": {"events": {"e": {"type": "create", "label": "E",
-                                 "payloadSchema": {"x": {"label": "X"}}}}}},
-         "o.events.e.payloadSchema.x.type", "required"),
-        ({"o": {"fields": {"f": {"type": "integer", "enum": [1, "two"]}}}}, "o.fields.f",
-         "not of type 'integer'"),
-        ({"o": {"fields": {"f": {"type": "number", "format": "date"}}}}, "o.fields.f",
-         "applies to strings only"),
-        ({"o": {"fields": {"Name": {"type": "string"}, "name": {"type": "string"}}}},
-         "o.fields", "differ only in case"),
-        ({"o": {"fields": {"first name": {"type": "string"}}}}, "o.fields.first name",
-         "not a valid slug"),
+        (
+            {"o": {"events": {"e": {"type": "upsert", "label": "E"}}}},
+            "o.events.e.type",
+            "Input should be",
+        ),
+        (
+            {
+                "o": {
+                    "events": {
+                        "e": {
+                            "type": "create",
+                            "label": "E",
+                            "payloadSchema": {"x": {"label": "X"}},
+                        }
+                    }
+                }
+            },
+            "o.events.e.payloadSchema.x.type",
+            "required",
+        ),
+        (
+            {"o": {"fields": {"f": {"type": "integer", "enum": [1, "two"]}}}},
+            "o.fields.f",
+            "not of type 'integer'",
+        ),
+        (
+            {"o": {"fields": {"f": {"type": "number", "format": "date"}}}},
+            "o.fields.f",
+            "applies to strings only",
+        ),
+        (
+            {"o": {"fields": {"Name": {"type": "string"}, "name": {"type": "string"}}}},
+            "o.fields",
+            "differ only in case",
+        ),
+        (
+            {"o": {"fields": {"first name": {"type": "string"}}}},
+            "o.fields.first name",
+            "not a valid slug",
+        ),
         ({"o": {"fields": {"deep": _nested(MAX_NESTING + 1)}}}, "o.fields", "nests deeper"),
         ({"o": {"label": "Empty"}}, "o", "at least one field or one event"),
-        ({"o": {"fields": {"f": {"type": "string", "additionalProperties": True}}}},
-         "o.fields.f", "type 'object' only"),
+        (
+            {"o": {"fields": {"f": {"type": "string", "additionalProperties": True}}}},
+            "o.fields.f",
+            "type 'object' only",
+        ),
         ({"o": {"fields": {"f": {"type": "array"}}}}, "o.fields.f", "needs 'items'"),
         ({"o": {"events": {"e": {"type": "create"}}}}, "o.events.e.label", "required"),
-        ({"o": {"fields": {"f": {"type": "string", "colour": "red"}}}}, "o.fields.f.colour",
-         "unknown key"),
+        (
+            {"o": {"fields": {"f": {"type": "string", "colour": "red"}}}},
+            "o.fields.f.colour",
+            "unknown key",
+        ),
         ({"2fast": {"fields": {"f": {"type": "string"}}}}, "2fast", "not a valid slug"),
-        ({"o": {"fields": {"f": {"type": "string", "required": "yes"}}}}, "o.fields.f.required",
-         "boolean"),
+        (
+            {"o": {"fields": {"f": {"type": "string", "required": "yes"}}}},
+            "o.fields.f.required",
+            "boolean",
+        ),
     ],
 )
 def test_a_bad_definition_is_refused_with_its_path(
@@ -114,7 +164,9 @@ def test_a_bad_definition_is_refused_with_its_path(
 def test_every_problem_is_listed_at_once() -> None:
     objects = copy.deepcopy(SEED_OBJECTS)
     objects["opportunity"]["events"]["create_opportunity"]["type"] = "make"
-    objects["contact"]["events"]["contact_deleted"]["payloadSchema"]["deleted_at"]["format"] = "time"
+    objects["contact"]["events"]["contact_deleted"]["payloadSchema"]["deleted_at"]["format"] = (
+        "time"
+    )
     objects["lead"] = {}
     problems = _refused(objects)
     assert set(problems) >= {

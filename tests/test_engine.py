@@ -45,10 +45,17 @@ def test_the_seed_answer_shape(engine: Engine) -> None:
 def test_delete_as_update_answers_empty_data_and_marks_the_record(engine: Engine) -> None:
     contact = engine.invoke("acme", "contact", "create_contact", {"name": "Ann"})
     assert contact.record is not None
-    result = engine.invoke("acme", "contact", "contact_deleted",
-                           {"deleted_at": "2022-05-17T23:17:53Z"}, record_id=contact.record.id)
-    assert result.as_dict() == {"record": {"type": "contact", "id": contact.record.id, "data": {}},
-                                "action": "update"}
+    result = engine.invoke(
+        "acme",
+        "contact",
+        "contact_deleted",
+        {"deleted_at": "2022-05-17T23:17:53Z"},
+        record_id=contact.record.id,
+    )
+    assert result.as_dict() == {
+        "record": {"type": "contact", "id": contact.record.id, "data": {}},
+        "action": "update",
+    }
     stored = engine.connector("acme").get("Contact", contact.record.id.split(":")[1])
     assert stored.fields["Status__c"] == "Deleted"
 
@@ -66,8 +73,9 @@ def test_unknown_names_are_not_found(engine: Engine) -> None:
 
 def test_record_id_must_match_the_event_type(engine: Engine) -> None:
     with pytest.raises(BadRequest, match="create event"):
-        engine.invoke("acme", "opportunity", "create_opportunity", {"name": "x"},
-                      record_id="Opportunity:1")
+        engine.invoke(
+            "acme", "opportunity", "create_opportunity", {"name": "x"}, record_id="Opportunity:1"
+        )
     with pytest.raises(BadRequest, match="update event"):
         engine.invoke("acme", "opportunity", "document_updated", {"name": "x"})
 
@@ -86,19 +94,29 @@ def test_unmapped_connection_and_opted_out_object_are_not_mapped() -> None:
     engine.link("fresh", "memory", {}, DEMO_OBJECTS)
     with pytest.raises(NotMapped, match="has not mapped"):
         engine.invoke("fresh", "opportunity", "create_opportunity", {"name": "x"})
-    mapping: dict[str, Any] = {"objects": {**DEMO_MAPPING["objects"],
-                                           "contact": {"crm_object": None}}}
+    mapping: dict[str, Any] = {
+        "objects": {**DEMO_MAPPING["objects"], "contact": {"crm_object": None}}
+    }
     engine.set_mapping("fresh", mapping)
     with pytest.raises(NotMapped, match="chose not to map"):
         engine.invoke("fresh", "contact", "create_contact", {"name": "x"})
     assert engine.mapping_status("fresh")["contact"] == {
-        "contact_deleted": "opted_out", "create_contact": "opted_out"}
+        "contact_deleted": "opted_out",
+        "create_contact": "opted_out",
+    }
 
 
 def test_relinking_with_a_new_event_keeps_the_mapping_for_the_others(engine: Engine) -> None:
-    objects = {**DEMO_OBJECTS, "opportunity": {**DEMO_OBJECTS["opportunity"], "events": {
-        **DEMO_OBJECTS["opportunity"]["events"],
-        "document_signed": {"type": "update", "label": "Signed", "payloadSchema": {}}}}}
+    objects = {
+        **DEMO_OBJECTS,
+        "opportunity": {
+            **DEMO_OBJECTS["opportunity"],
+            "events": {
+                **DEMO_OBJECTS["opportunity"]["events"],
+                "document_signed": {"type": "update", "label": "Signed", "payloadSchema": {}},
+            },
+        },
+    }
     engine.link("acme", "memory", {}, objects)
     assert engine.invoke("acme", "opportunity", "create_opportunity", {"name": "kept"}).record
     assert engine.mapping_status("acme")["opportunity"]["document_signed"] == "not_mapped"
@@ -132,8 +150,9 @@ def test_concurrent_retries_with_one_idempotency_key_write_once() -> None:
     ids: list[str] = []
 
     def call() -> None:
-        result = engine.invoke("acme", "opportunity", "create_opportunity", {"name": "one"},
-                               idempotency_key="same")
+        result = engine.invoke(
+            "acme", "opportunity", "create_opportunity", {"name": "one"}, idempotency_key="same"
+        )
         assert result.record is not None
         ids.append(result.record.id)
 
@@ -142,15 +161,17 @@ def test_concurrent_retries_with_one_idempotency_key_write_once() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(set(ids)) == 1 and len(ids) == 20
+    assert len(set(ids)) == 1
+    assert len(ids) == 20
     assert [r["Name"] for r in memory_crm("idem").records("Opportunity")] == ["one"]
 
 
 def test_errors_are_replayed_for_the_same_key(engine: Engine) -> None:
     for _ in range(2):
         with pytest.raises(PayloadInvalid):
-            engine.invoke("acme", "opportunity", "create_opportunity", {"name": 5},
-                          idempotency_key="bad")
+            engine.invoke(
+                "acme", "opportunity", "create_opportunity", {"name": 5}, idempotency_key="bad"
+            )
 
 
 def test_observer_hooks_see_every_invocation_and_cannot_break_it() -> None:
@@ -173,8 +194,11 @@ def test_observer_hooks_see_every_invocation_and_cannot_break_it() -> None:
     with pytest.raises(PayloadInvalid):
         engine.invoke("acme", "opportunity", "create_opportunity", {"name": 5})
     assert [(log.status, log.error_type) for log in seen] == [
-        ("succeeded", None), ("failed", "payload_invalid")]
-    assert seen[0].crm_calls == 1 and seen[0].duration_ms > 0
+        ("succeeded", None),
+        ("failed", "payload_invalid"),
+    ]
+    assert seen[0].crm_calls == 1
+    assert seen[0].duration_ms > 0
 
 
 def test_invocation_log_pages_and_filters(engine: Engine) -> None:
@@ -182,7 +206,8 @@ def test_invocation_log_pages_and_filters(engine: Engine) -> None:
         engine.invoke("acme", "opportunity", "create_opportunity", {"name": f"n{i}"})
     with pytest.raises(CrmValidation) as caught:
         engine.invoke("acme", "opportunity", "create_opportunity", {})
-    assert caught.value.crm is not None and caught.value.crm.code == "REQUIRED_FIELD_MISSING"
+    assert caught.value.crm is not None
+    assert caught.value.crm.code == "REQUIRED_FIELD_MISSING"
     assert caught.value.mapping_path == "objects.opportunity.events.create_opportunity.fields.Name"
     first = engine.invocations("acme", limit=3)
     assert first[0].status == "failed"

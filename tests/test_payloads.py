@@ -8,20 +8,43 @@ import pytest
 from crmlink import PayloadInvalid, parse_definition
 from crmlink.payloads import validate_payload
 
-SCHEMA = parse_definition({"o": {"events": {"e": {"type": "create", "label": "E", "payloadSchema": {
-    "name": {"type": "string", "required": True},
-    "when": {"type": "string", "format": "datetime"},
-    "day": {"type": "string", "format": "date"},
-    "email": {"type": "string", "format": "email"},
-    "site": {"type": "string", "format": "uri"},
-    "count": {"type": "integer"},
-    "amount": {"type": "number"},
-    "active": {"type": "boolean"},
-    "stage": {"type": "string", "enum": ["draft", "sent"]},
-    "address": {"type": "object", "properties": {"city": {"type": "string", "required": True}}},
-    "tags": {"type": "object", "additionalProperties": True},
-    "owners": {"type": "array", "items": {"type": "string", "format": "email"}},
-}}}}}).objects["o"].events["e"].payload_schema
+SCHEMA = (
+    parse_definition(
+        {
+            "o": {
+                "events": {
+                    "e": {
+                        "type": "create",
+                        "label": "E",
+                        "payloadSchema": {
+                            "name": {"type": "string", "required": True},
+                            "when": {"type": "string", "format": "datetime"},
+                            "day": {"type": "string", "format": "date"},
+                            "email": {"type": "string", "format": "email"},
+                            "site": {"type": "string", "format": "uri"},
+                            "count": {"type": "integer"},
+                            "amount": {"type": "number"},
+                            "active": {"type": "boolean"},
+                            "stage": {"type": "string", "enum": ["draft", "sent"]},
+                            "address": {
+                                "type": "object",
+                                "properties": {"city": {"type": "string", "required": True}},
+                            },
+                            "tags": {"type": "object", "additionalProperties": True},
+                            "owners": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "email"},
+                            },
+                        },
+                    }
+                }
+            }
+        }
+    )
+    .objects["o"]
+    .events["e"]
+    .payload_schema
+)
 
 
 def _violations(payload: Any) -> dict[str, str]:
@@ -31,12 +54,24 @@ def _violations(payload: Any) -> dict[str, str]:
 
 
 def test_a_full_valid_payload_passes() -> None:
-    validate_payload(SCHEMA, {
-        "name": "Apple Sales Contract", "when": "2022-05-17T23:17:53Z", "day": "2022-05-17",
-        "email": "ada@example.com", "site": "https://example.com/x", "count": 3, "amount": 2.5,
-        "active": False, "stage": "sent", "address": {"city": "Zürich"},
-        "tags": {"anything": {"goes": 1}}, "owners": ["a@example.com"],
-    }, where="o.e")
+    validate_payload(
+        SCHEMA,
+        {
+            "name": "Apple Sales Contract",
+            "when": "2022-05-17T23:17:53Z",
+            "day": "2022-05-17",
+            "email": "ada@example.com",
+            "site": "https://example.com/x",
+            "count": 3,
+            "amount": 2.5,
+            "active": False,
+            "stage": "sent",
+            "address": {"city": "Zürich"},
+            "tags": {"anything": {"goes": 1}},
+            "owners": ["a@example.com"],
+        },
+        where="o.e",
+    )
 
 
 def test_only_required_fields_are_needed() -> None:
@@ -60,10 +95,16 @@ def test_only_required_fields_are_needed() -> None:
         ({"name": "x", "active": "true"}, "payload.active", "expected a boolean"),
         ({"name": "x", "stage": "lost"}, "payload.stage", "not one of"),
         ({"name": "x", "address": {}}, "payload.address.city", "required field is missing"),
-        ({"name": "x", "address": {"city": "Bern", "zip": 1}}, "payload.address.zip",
-         "unknown field"),
-        ({"name": "x", "owners": ["ok@example.com", "nope"]}, "payload.owners.1",
-         "not an email address"),
+        (
+            {"name": "x", "address": {"city": "Bern", "zip": 1}},
+            "payload.address.zip",
+            "unknown field",
+        ),
+        (
+            {"name": "x", "owners": ["ok@example.com", "nope"]},
+            "payload.owners.1",
+            "not an email address",
+        ),
         ({"name": "x", "owners": "a@example.com"}, "payload.owners", "expected an array"),
         ({"name": "x", "surprise": 1}, "payload.surprise", "unknown field"),
     ],

@@ -7,7 +7,6 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from crmlink import PluginHost, Transform, hookimpl
@@ -20,7 +19,8 @@ def plugin_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     """A real installed-looking distribution with two entry points, one of them broken."""
     site = tmp_path / "site"
     (site / "good_plugin.py").parent.mkdir(parents=True)
-    (site / "good_plugin.py").write_text(textwrap.dedent('''
+    (site / "good_plugin.py").write_text(
+        textwrap.dedent("""
         from crmlink import hookimpl
         from crmlink.catalog import CrmFieldType
         from crmlink.definitions import FieldType
@@ -30,16 +30,19 @@ def plugin_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
         def register_transforms(register):
             register(Transform("upper", "Upper-case text", frozenset({(FieldType.STRING, None)}),
                                frozenset({CrmFieldType.STRING}), str.upper))
-    '''))
+    """)
+    )
     (site / "broken_plugin.py").write_text("import does_not_exist\n")
     info = site / "crmlink_test_plugins-1.2.3.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: crmlink-test-plugins\nVersion: 1.2.3\n")
+        "Metadata-Version: 2.1\nName: crmlink-test-plugins\nVersion: 1.2.3\n"
+    )
     (info / "entry_points.txt").write_text(
-        "[crmlink]\ngood = good_plugin\nbroken = broken_plugin\n")
+        "[crmlink]\ngood = good_plugin\nbroken = broken_plugin\n"
+    )
     monkeypatch.syspath_prepend(str(site))
-    yield site
+    return site
 
 
 def test_a_plugin_that_fails_to_import_is_skipped_with_a_warning(plugin_dist: Path) -> None:
@@ -68,9 +71,15 @@ def test_plugins_register_transforms_through_the_hook() -> None:
     class Plugin:
         @hookimpl
         def register_transforms(self, register: Callable[[Transform], None]) -> None:
-            register(Transform("cents", "Euros to cents",
-                               frozenset({(FieldType.NUMBER, None)}),
-                               frozenset({CrmFieldType.INTEGER}), lambda v: round(v * 100)))
+            register(
+                Transform(
+                    "cents",
+                    "Euros to cents",
+                    frozenset({(FieldType.NUMBER, None)}),
+                    frozenset({CrmFieldType.INTEGER}),
+                    lambda v: round(v * 100),
+                )
+            )
 
     host = PluginHost(load_entry_points=False, plugins=[Plugin()])
     assert {"date", "datetime", "string", "cents"} <= set(host.transforms())
@@ -78,9 +87,11 @@ def test_plugins_register_transforms_through_the_hook() -> None:
 
 
 def test_cli_lists_connectors_with_distribution_and_version() -> None:
-    out = subprocess.run([sys.executable, "-m", "crmlink.cli", "connectors"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "crmlink.cli", "connectors"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rows = {line.split("\t")[0]: line.split("\t") for line in out.splitlines()}
     assert rows["memory"] == ["memory", "crmlink-memory", "0.1.0"]
-
-

@@ -36,8 +36,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     store.upgrade()
     app_id = store.ensure_app("fuzzer")
     key_id, secret = store.create_api_key(app_id)
-    server = ThreadedServer(create_app(ServerSettings(database_url=database, secret_key=key),
-                                       store=store)).start()
+    server = ThreadedServer(
+        create_app(ServerSettings(database_url=database, secret_key=key), store=store)
+    ).start()
     engine = server._server.config.app.state.engine.for_app(app_id)  # the served engine
     engine.link("demo", "memory", {}, DEMO_OBJECTS)
     engine.set_mapping("demo", DEMO_MAPPING)
@@ -59,8 +60,13 @@ def test_no_server_error_and_every_answer_is_documented(live: dict[str, Any]) ->
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck),
-                  derandomize=True, database=None)
+        @settings(
+            max_examples=40,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
         def fuzz(case: Any) -> None:
             case.call_and_validate(base_url=live["url"], headers=live["headers"], checks=CHECKS)
 

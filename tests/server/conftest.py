@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from crmlink import Client
+from crmlink import Client, hookimpl
 from crmlink.emulator import ThreadedServer
 from crmlink.plugins import PluginHost
 from crmlink.secrets import generate_key
@@ -19,8 +19,6 @@ from crmlink.store.sql import SqlStore
 from crmlink.testing import DEMO_OBJECTS
 from crmlink_memory import MemoryConnector, MemorySettings
 from pydantic import SecretStr
-
-from crmlink import hookimpl
 
 MAX_BODY = 64_000
 
@@ -84,8 +82,9 @@ class LiveServer:
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[LiveServer]:
     secret_key = generate_key()
-    settings = ServerSettings(database_url=database_url, secret_key=secret_key,
-                              max_body_bytes=MAX_BODY)
+    settings = ServerSettings(
+        database_url=database_url, secret_key=secret_key, max_body_bytes=MAX_BODY
+    )
     store = SqlStore(database_url, secret_key=secret_key)
     store.upgrade()
     plugins = PluginHost(plugins=[_TestConnectors()])
@@ -113,7 +112,8 @@ def envelope(response: httpx.Response, status: int, type_: str) -> dict[str, Any
     body = response.json()
     assert set(body) == {"error"}, body
     assert body["error"]["type"] == type_, body
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
     error: dict[str, Any] = body["error"]
     return error
 

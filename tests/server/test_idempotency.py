@@ -18,11 +18,16 @@ def test_fifty_concurrent_requests_with_one_key_make_one_record(app: App) -> Non
 
     async def fire() -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=app.base_url, auth=app.auth, timeout=60) as http:
-            return await asyncio.gather(*[
-                http.post(CREATE, json={"payload": {"name": "Exactly once"}},
-                          headers={"Idempotency-Key": "order-42"})
-                for _ in range(50)
-            ])
+            return await asyncio.gather(
+                *[
+                    http.post(
+                        CREATE,
+                        json={"payload": {"name": "Exactly once"}},
+                        headers={"Idempotency-Key": "order-42"},
+                    )
+                    for _ in range(50)
+                ]
+            )
 
     responses = asyncio.run(fire())
     assert {r.status_code for r in responses} == {200}, {r.text for r in responses}
@@ -36,8 +41,11 @@ def test_same_key_with_another_body_is_a_conflict(app: App) -> None:
         first = http.post(CREATE, json={"payload": {"name": "A"}}, headers={"Idempotency-Key": "k"})
         again = http.post(CREATE, json={"payload": {"name": "A"}}, headers={"Idempotency-Key": "k"})
         assert first.json() == again.json()
-        error = envelope(http.post(CREATE, json={"payload": {"name": "B"}},
-                                   headers={"Idempotency-Key": "k"}), 409, "conflict")
+        error = envelope(
+            http.post(CREATE, json={"payload": {"name": "B"}}, headers={"Idempotency-Key": "k"}),
+            409,
+            "conflict",
+        )
         assert "another request" in error["message"]
 
 
@@ -49,5 +57,3 @@ def test_keys_are_per_app(app: App, other_app: App) -> None:
         b = theirs.post(CREATE, json={"payload": {"name": "B"}}, headers={"Idempotency-Key": "k"})
     assert a.status_code == b.status_code == 200
     assert b.json()["record"]["data"]["document_name"] == "B"
-
-

@@ -17,10 +17,17 @@ ROUTES = [
     ("PUT", "/api/v1/crm/secret-co/mapping", DEMO_MAPPING),
     ("GET", "/api/v1/crm/secret-co/invocations", None),
     ("GET", "/api/v1/crm/secret-co/health", None),
-    ("POST", "/api/v1/crm/secret-co/objects/opportunity/events/create_opportunity",
-     {"payload": {"name": "x"}}),
-    ("POST", "/api/v1/crm/secret-co/objects/opportunity/Opportunity:006000000000001/events/"
-     "document_updated", {"payload": {"name": "x"}}),
+    (
+        "POST",
+        "/api/v1/crm/secret-co/objects/opportunity/events/create_opportunity",
+        {"payload": {"name": "x"}},
+    ),
+    (
+        "POST",
+        "/api/v1/crm/secret-co/objects/opportunity/Opportunity:006000000000001/events/"
+        "document_updated",
+        {"payload": {"name": "x"}},
+    ),
 ]
 
 
@@ -34,7 +41,8 @@ def test_another_apps_connection_is_not_found_like_an_unknown_one(
         unknown = http.request(method, path.replace("secret-co", "never-existed"), json=body)
     error = envelope(theirs, 404, "not_found")
     assert error["message"] == envelope(unknown, 404, "not_found")["message"].replace(
-        "never-existed", "secret-co")
+        "never-existed", "secret-co"
+    )
     with other_app.http() as http:
         assert http.get("/api/v1/crm/secret-co").status_code == 200
 
@@ -49,10 +57,19 @@ def test_listing_shows_only_the_callers_connections(app: App, other_app: App) ->
 def test_same_connection_id_in_two_apps_are_two_connections(app: App, other_app: App) -> None:
     app.link_demo("shared-name")
     with other_app.http() as http:
-        http.put("/api/v1/crm/shared-name", json={"connector": "memory",
-                                                  "objects": DEMO_OBJECTS}).raise_for_status()
-        assert http.get("/api/v1/crm/shared-name").json()["mapping_status"]["opportunity"][
-            "create_opportunity"] == "not_mapped"
+        http.put(
+            "/api/v1/crm/shared-name", json={"connector": "memory", "objects": DEMO_OBJECTS}
+        ).raise_for_status()
+        assert (
+            http.get("/api/v1/crm/shared-name").json()["mapping_status"]["opportunity"][
+                "create_opportunity"
+            ]
+            == "not_mapped"
+        )
     with app.http() as http:
-        assert http.get("/api/v1/crm/shared-name").json()["mapping_status"]["opportunity"][
-            "create_opportunity"] == "mapped"
+        assert (
+            http.get("/api/v1/crm/shared-name").json()["mapping_status"]["opportunity"][
+                "create_opportunity"
+            ]
+            == "mapped"
+        )

@@ -23,8 +23,13 @@ SECRET = "tok-PLAINTEXT-NEEDLE-8c41"
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crmlink.cli", *args], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "crmlink.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
 def test_keys_create_prints_the_key_last_and_revoke_takes_effect_at_once(
@@ -34,18 +39,21 @@ def test_keys_create_prints_the_key_last_and_revoke_takes_effect_at_once(
     created = _cli("keys", "create", "--app", "cli-app", "--database", server.database_url, env=env)
     assert created.returncode == 0, created.stderr
     key_id, _, secret = created.stdout.strip().splitlines()[-1].partition(":")
-    assert key_id.startswith("ck_") and secret.startswith("cs_")
+    assert key_id.startswith("ck_")
+    assert secret.startswith("cs_")
     second = _cli("keys", "create", "--app", "cli-app", "--database", server.database_url, env=env)
     key2_id, _, secret2 = second.stdout.strip().splitlines()[-1].partition(":")
     url = f"{server.url}/api/v1/crm"
     assert httpx.get(url, auth=(key_id, secret)).status_code == 200
-    assert httpx.get(url, auth=(key2_id, secret2)).status_code == 200   # rotation: both valid
+    assert httpx.get(url, auth=(key2_id, secret2)).status_code == 200  # rotation: both valid
     revoked = _cli("keys", "revoke", key_id, "--database", server.database_url, env=env)
     assert revoked.returncode == 0, revoked.stderr
     envelope(httpx.get(url, auth=(key_id, secret)), 401, "unauthorized")
     assert httpx.get(url, auth=(key2_id, secret2)).status_code == 200
     listed = _cli("keys", "list", "--app", "cli-app", "--database", server.database_url, env=env)
-    assert key_id in listed.stdout and "revoked" in listed.stdout and secret not in listed.stdout
+    assert key_id in listed.stdout
+    assert "revoked" in listed.stdout
+    assert secret not in listed.stdout
 
 
 def _database_bytes(database_url: str) -> bytes:
@@ -54,17 +62,32 @@ def _database_bytes(database_url: str) -> bytes:
         db = Path(str(url.database))
         return b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
     pg_dump = shutil.which("pg_dump") or next(
-        str(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_dump")))
+        str(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_dump"))
+    )
     return subprocess.run(
-        [pg_dump, "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
-         "-U", url.username or "postgres", "-d", str(url.database)],
-        capture_output=True, check=True, timeout=120).stdout
+        [
+            pg_dump,
+            "-h",
+            url.host or "127.0.0.1",
+            "-p",
+            str(url.port or 5432),
+            "-U",
+            url.username or "postgres",
+            "-d",
+            str(url.database),
+        ],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    ).stdout
 
 
 def test_crm_secrets_are_encrypted_at_rest(server: LiveServer, app: App) -> None:
     with app.http() as http:
-        http.put("/api/v1/crm/vault-1", json={"connector": "vault",
-                 "settings": {"api_token": SECRET}, "objects": DEMO_OBJECTS}).raise_for_status()
+        http.put(
+            "/api/v1/crm/vault-1",
+            json={"connector": "vault", "settings": {"api_token": SECRET}, "objects": DEMO_OBJECTS},
+        ).raise_for_status()
     dump = _database_bytes(server.database_url)
     assert b"vault-1" in dump, "the dump should hold the connection"
     assert SECRET.encode() not in dump
@@ -79,9 +102,21 @@ def _free_port() -> int:
 
 def _start(database: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "crmlink.cli", "serve", "--port", str(port), "--database", database,
-         "--migrate"], env={**os.environ, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "crmlink.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--database",
+            database,
+            "--migrate",
+        ],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -105,8 +140,10 @@ def test_killing_the_server_mid_load_loses_nothing_committed(
     acknowledged: list[str] = []
     try:
         with httpx.Client(base_url=base, auth=key, timeout=10) as http:
-            http.put("/api/v1/crm/crash", json={"connector": "memory", "settings": {},
-                                               "objects": DEMO_OBJECTS}).raise_for_status()
+            http.put(
+                "/api/v1/crm/crash",
+                json={"connector": "memory", "settings": {}, "objects": DEMO_OBJECTS},
+            ).raise_for_status()
             http.put("/api/v1/crm/crash/mapping", json=DEMO_MAPPING).raise_for_status()
             url = "/api/v1/crm/crash/objects/opportunity/events/create_opportunity"
             for i in range(400):
@@ -153,9 +190,22 @@ def test_demo_is_idempotent_and_its_curl_commands_work(tmp_path: Path, _: int) -
     printed = []
     for _round in range(2):
         process = subprocess.Popen(
-            [sys.executable, "-m", "crmlink.cli", "serve", "--demo", "--port", str(port),
-             "--database", database], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, env={k: v for k, v in os.environ.items() if k != "CRMLINK_SECRET_KEY"})
+            [
+                sys.executable,
+                "-m",
+                "crmlink.cli",
+                "serve",
+                "--demo",
+                "--port",
+                str(port),
+                "--database",
+                database,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={k: v for k, v in os.environ.items() if k != "CRMLINK_SECRET_KEY"},
+        )
         try:
             assert process.stdout is not None
             lines = []
@@ -174,15 +224,28 @@ def test_demo_is_idempotent_and_its_curl_commands_work(tmp_path: Path, _: int) -
                     time.sleep(0.1)
             commands = [ln.strip() for ln in lines if ln.strip().startswith("curl ")]
             assert len(commands) == 4
-            outputs = [subprocess.run(["bash", "-c", c], capture_output=True, text=True,
-                                      check=True).stdout for c in commands]
+            outputs = [
+                subprocess.run(["bash", "-c", c], capture_output=True, text=True, check=True).stdout
+                for c in commands
+            ]
         finally:
             process.terminate()
             process.wait(timeout=30)
-        assert '"action":"create"' in outputs[0] and '"document_name":"Apple Sales Contract"' in outputs[0]
-        assert '"action":"update"' in outputs[1] and '"document_name":"Sales Contract"' in outputs[1]
+        assert (
+            '"action":"create"' in outputs[0]
+        )
+        assert (
+            '"document_name":"Apple Sales Contract"' in outputs[0]
+        )
+        assert (
+            '"action":"update"' in outputs[1]
+        )
+        assert (
+            '"document_name":"Sales Contract"' in outputs[1]
+        )
         assert '"data":{}' in outputs[2]
         assert '"invocations"' in outputs[3]
     key_line = [ln for ln in printed[0].splitlines() if "API key" in ln]
-    assert key_line and key_line == [ln for ln in printed[1].splitlines() if "API key" in ln]
+    assert key_line
+    assert key_line == [ln for ln in printed[1].splitlines() if "API key" in ln]
     assert (tmp_path / "demo.key").stat().st_mode & 0o777 == 0o600

@@ -104,8 +104,10 @@ def _serve(args: argparse.Namespace) -> int:
     if migrate:
         store.upgrade()
     if settings.secret_key is None:
-        print(f"crmlink: CRM settings are encrypted with the key in {settings.key_file}",
-              file=sys.stderr)
+        print(
+            f"crmlink: CRM settings are encrypted with the key in {settings.key_file}",
+            file=sys.stderr,
+        )
     app = create_app(settings, store=store)
     if args.demo:
         credentials = settings.key_file.with_name("crmlink-demo.json")
@@ -167,8 +169,12 @@ def _emulate(args: argparse.Namespace) -> int:
     if args.token:
         kwargs["token"] = args.token
     emulator = factory(**kwargs)
-    print(f"{args.name} emulator on http://{args.host}:{args.port or '<free port>'} "
-          "(Ctrl-C stops it)", file=sys.stderr, flush=True)
+    print(
+        f"{args.name} emulator on http://{args.host}:{args.port or '<free port>'} "
+        "(Ctrl-C stops it)",
+        file=sys.stderr,
+        flush=True,
+    )
     emulator.serve_forever()
     return 0
 
@@ -191,4 +197,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
-

@@ -71,17 +71,32 @@ class _Calls:
         idempotency_key: str | None,
     ) -> _Call[InvocationResult]:
         base = f"/api/v1/crm/{_seg(connection_id)}/objects/{_seg(object)}"
-        path = (f"{base}/events/{_seg(event)}" if record_id is None
-                else f"{base}/{_seg(record_id)}/events/{_seg(event)}")
+        path = (
+            f"{base}/events/{_seg(event)}"
+            if record_id is None
+            else f"{base}/{_seg(record_id)}/events/{_seg(event)}"
+        )
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key is not None else {}
-        return _Call("POST", path, InvocationResult.from_dict,
-                     json={"payload": dict(payload or {})}, headers=headers)
+        return _Call(
+            "POST",
+            path,
+            InvocationResult.from_dict,
+            json={"payload": dict(payload or {})},
+            headers=headers,
+        )
 
     @staticmethod
-    def link(connection_id: str, connector: str, settings: Mapping[str, Any] | None,
-             objects: Mapping[str, Any] | None) -> _Call[dict[str, Any]]:
-        body = {"connector": connector, "settings": dict(settings or {}),
-                "objects": dict(objects or {})}
+    def link(
+        connection_id: str,
+        connector: str,
+        settings: Mapping[str, Any] | None,
+        objects: Mapping[str, Any] | None,
+    ) -> _Call[dict[str, Any]]:
+        body = {
+            "connector": connector,
+            "settings": dict(settings or {}),
+            "objects": dict(objects or {}),
+        }
         return _Call("PUT", f"/api/v1/crm/{_seg(connection_id)}", _same, json=body)
 
     @staticmethod
@@ -95,8 +110,7 @@ class _Calls:
 
     @staticmethod
     def set_mapping(connection_id: str, mapping: Mapping[str, Any]) -> _Call[dict[str, Any]]:
-        return _Call("PUT", f"/api/v1/crm/{_seg(connection_id)}/mapping", _same,
-                     json=dict(mapping))
+        return _Call("PUT", f"/api/v1/crm/{_seg(connection_id)}/mapping", _same, json=dict(mapping))
 
     @staticmethod
     def link_token(connection_id: str) -> _Call[dict[str, Any]]:
@@ -144,9 +158,13 @@ class Client:
             _Calls.invoke(connection_id, object, event, payload, record_id, idempotency_key)
         )
 
-    def link(self, connection_id: str, connector: str = "memory",
-             settings: Mapping[str, Any] | None = None,
-             objects: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def link(
+        self,
+        connection_id: str,
+        connector: str = "memory",
+        settings: Mapping[str, Any] | None = None,
+        objects: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Create or update a connection and its definition."""
         return self._send(_Calls.link(connection_id, connector, settings, objects))
 
@@ -162,13 +180,15 @@ class Client:
         self._send(_Calls.unlink(connection_id))
 
     def catalog(self, connection_id: str) -> list[dict[str, Any]]:
-        objects: list[dict[str, Any]] = self._send(
-            _Calls.get(_conn(connection_id, "/catalog")))["objects"]
+        objects: list[dict[str, Any]] = self._send(_Calls.get(_conn(connection_id, "/catalog")))[
+            "objects"
+        ]
         return objects
 
     def catalog_object(self, connection_id: str, crm_object: str) -> dict[str, Any]:
         result: dict[str, Any] = self._send(
-            _Calls.get(_conn(connection_id, f"/catalog/{_seg(crm_object)}")))
+            _Calls.get(_conn(connection_id, f"/catalog/{_seg(crm_object)}"))
+        )
         return result
 
     def mapping(self, connection_id: str) -> dict[str, Any]:
@@ -178,12 +198,24 @@ class Client:
     def set_mapping(self, connection_id: str, mapping: Mapping[str, Any]) -> dict[str, Any]:
         return self._send(_Calls.set_mapping(connection_id, mapping))
 
-    def invocations(self, connection_id: str, *, event: str | None = None,
-                    status: str | None = None, limit: int = 50,
-                    before: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self._send(_Calls.get(
-            _conn(connection_id, "/invocations"), event=event, status=status, limit=limit,
-            before=before))
+    def invocations(
+        self,
+        connection_id: str,
+        *,
+        event: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = self._send(
+            _Calls.get(
+                _conn(connection_id, "/invocations"),
+                event=event,
+                status=status,
+                limit=limit,
+                before=before,
+            )
+        )
         return result
 
     def health(self, connection_id: str) -> dict[str, Any]:
@@ -241,9 +273,13 @@ class AsyncClient:
             _Calls.invoke(connection_id, object, event, payload, record_id, idempotency_key)
         )
 
-    async def link(self, connection_id: str, connector: str = "memory",
-                   settings: Mapping[str, Any] | None = None,
-                   objects: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    async def link(
+        self,
+        connection_id: str,
+        connector: str = "memory",
+        settings: Mapping[str, Any] | None = None,
+        objects: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         return await self._send(_Calls.link(connection_id, connector, settings, objects))
 
     async def connection(self, connection_id: str) -> dict[str, Any]:
@@ -252,7 +288,8 @@ class AsyncClient:
 
     async def connections(self, *, limit: int = 50, after: str | None = None) -> dict[str, Any]:
         result: dict[str, Any] = await self._send(
-            _Calls.get("/api/v1/crm", limit=limit, after=after))
+            _Calls.get("/api/v1/crm", limit=limit, after=after)
+        )
         return result
 
     async def unlink(self, connection_id: str) -> None:
@@ -265,7 +302,8 @@ class AsyncClient:
 
     async def catalog_object(self, connection_id: str, crm_object: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._send(
-            _Calls.get(_conn(connection_id, f"/catalog/{_seg(crm_object)}")))
+            _Calls.get(_conn(connection_id, f"/catalog/{_seg(crm_object)}"))
+        )
         return result
 
     async def mapping(self, connection_id: str) -> dict[str, Any]:
@@ -275,12 +313,24 @@ class AsyncClient:
     async def set_mapping(self, connection_id: str, mapping: Mapping[str, Any]) -> dict[str, Any]:
         return await self._send(_Calls.set_mapping(connection_id, mapping))
 
-    async def invocations(self, connection_id: str, *, event: str | None = None,
-                          status: str | None = None, limit: int = 50,
-                          before: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = await self._send(_Calls.get(
-            _conn(connection_id, "/invocations"), event=event, status=status, limit=limit,
-            before=before))
+    async def invocations(
+        self,
+        connection_id: str,
+        *,
+        event: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = await self._send(
+            _Calls.get(
+                _conn(connection_id, "/invocations"),
+                event=event,
+                status=status,
+                limit=limit,
+                before=before,
+            )
+        )
         return result
 
     async def health(self, connection_id: str) -> dict[str, Any]:

@@ -38,8 +38,8 @@ from crmlink.errors import CrmError, CrmlinkError
 from crmlink.records import BatchResult, CrmRecord
 
 __all__ = [
-    "Capability",
     "CallCounter",
+    "Capability",
     "Connector",
     "ConnectorSettings",
     "Health",
@@ -131,7 +131,7 @@ class Connector(ABC, Generic[S]):
     def describe_object(self, name: str) -> CatalogObject:
         """One object's fields with their flags; ``NotFound`` for an unknown object."""
 
-    def refresh_catalog(self) -> None:  # noqa: B027 - optional hook, empty by design
+    def refresh_catalog(self) -> None:
         """Forget any cached catalog so the next describe asks the CRM again."""
 
     # -- records -------------------------------------------------------------------------------
@@ -184,8 +184,10 @@ class Connector(ABC, Generic[S]):
         returning: Sequence[str] | None = None,
     ) -> list[BatchResult]:
         """Create several records; one result per input, in order."""
-        return [self._one(lambda v=values: self.create(object, v, returning=returning))
-                for values in records]
+        return [
+            self._one(lambda v=values: self.create(object, v, returning=returning))
+            for values in records
+        ]
 
     def update_many(
         self,
@@ -217,5 +219,5 @@ class Connector(ABC, Generic[S]):
             fields = exc.crm.fields if exc.crm else ()
             return BatchResult(error=CrmError(code=code, message=exc.message, fields=fields))
 
-    def close(self) -> None:  # noqa: B027 - optional hook, empty by design
+    def close(self) -> None:
         """Release network resources (sessions, pools)."""

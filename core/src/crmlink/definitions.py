@@ -134,8 +134,10 @@ class FieldSchema(BaseModel):
                 problems.append(f"'enum' is not allowed for type {self.type.value!r}")
             else:
                 wrong = [
-                    v for v in self.enum if not isinstance(v, allowed) or isinstance(v, bool)
-                    and self.type is not FieldType.BOOLEAN
+                    v
+                    for v in self.enum
+                    if not isinstance(v, allowed)
+                    or (isinstance(v, bool) and self.type is not FieldType.BOOLEAN)
                 ]
                 if wrong:
                     problems.append(f"'enum' values {wrong!r} are not of type {self.type.value!r}")
@@ -228,9 +230,9 @@ class Definition(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         """The definition as Xkit-flavored JSON (the ``objects`` map)."""
-        dumped: dict[str, Any] = self.model_dump(
-            mode="json", by_alias=True, exclude_defaults=True
-        )["objects"]
+        dumped: dict[str, Any] = self.model_dump(mode="json", by_alias=True, exclude_defaults=True)[
+            "objects"
+        ]
         return dumped
 
 

@@ -33,7 +33,9 @@ class ThreadedServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> Self:
-        self._thread = threading.Thread(target=self._server.run, name="crmlink-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, name="crmlink-emulator", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:

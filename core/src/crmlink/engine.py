@@ -265,12 +265,19 @@ class Engine:
         hook = self.plugins.hook
         claimed = False
         try:
-            _observe(hook.before_invoke, app_id=self.app_id, connection_id=connection_id,
-                     object=object, event=event, payload=payload)
+            _observe(
+                hook.before_invoke,
+                app_id=self.app_id,
+                connection_id=connection_id,
+                object=object,
+                event=event,
+                payload=payload,
+            )
             plan, read = self._prepare(connection_id, object, event, payload, record_id)
             if idempotency_key is not None:
-                replay = self._claim(idempotency_key, connection_id, object, event, payload,
-                                     record_id)
+                replay = self._claim(
+                    idempotency_key, connection_id, object, event, payload, record_id
+                )
                 if replay is not None:
                     entry.action = replay.action.value
                     entry.record_id = replay.record.id if replay.record else None
@@ -312,9 +319,10 @@ class Engine:
             raise
         finally:
             entry.duration_ms = (time.perf_counter() - started) * 1000.0
-            if entry.error_type != "not_found" or self.store.connection_version(
-                self.app_id, connection_id
-            ) is not None:
+            if (
+                entry.error_type != "not_found"
+                or self.store.connection_version(self.app_id, connection_id) is not None
+            ):
                 self.store.record_invocation(entry)
             _observe(hook.after_invoke, log=entry)
 

@@ -57,7 +57,9 @@ class CrmError:
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "code": self.code, "message": self.message, "fields": list(self.fields)
+            "code": self.code,
+            "message": self.message,
+            "fields": list(self.fields),
         }
         if self.existing_id is not None:
             body["existing_id"] = self.existing_id
@@ -105,14 +107,18 @@ class CrmlinkError(Exception):
         crm = body.get("crm")
         exc = cls(
             str(body.get("message", "")),
-            errors=[ErrorItem(str(e.get("path", "")), str(e.get("error", "")))
-                    for e in body.get("errors") or []],
+            errors=[
+                ErrorItem(str(e.get("path", "")), str(e.get("error", "")))
+                for e in body.get("errors") or []
+            ],
             crm=CrmError(
                 code=str(crm.get("code", "")),
                 message=str(crm.get("message", "")),
                 fields=tuple(crm.get("fields") or ()),
                 existing_id=crm.get("existing_id"),
-            ) if isinstance(crm, dict) else None,
+            )
+            if isinstance(crm, dict)
+            else None,
             mapping_path=body.get("mapping_path"),
         )
         if cls is CrmlinkError:

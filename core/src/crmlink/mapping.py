@@ -16,6 +16,7 @@ CRM values, and per object a :class:`ReadPlan` that maps a CRM record back into 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -148,12 +149,15 @@ def parse_mapping(raw: Any) -> MappingDocument:
         return MappingDocument.model_validate(raw)
     except ValidationError as exc:
         items = [
-            ErrorItem(".".join(str(p) for p in err["loc"] if p != "[key]") or "mapping",
-                      str(err["msg"]).removeprefix("Value error, "))
+            ErrorItem(
+                ".".join(str(p) for p in err["loc"] if p != "[key]") or "mapping",
+                str(err["msg"]).removeprefix("Value error, "),
+            )
             for err in exc.errors()
         ]
-        raise MappingInvalid(f"the mapping was refused: {len(items)} problem(s)", errors=items
-                             ) from None
+        raise MappingInvalid(
+            f"the mapping was refused: {len(items)} problem(s)", errors=items
+        ) from None
 
 
 # -- type compatibility ---------------------------------------------------------------------------
@@ -179,9 +183,7 @@ _READ_DIRECT: dict[tuple[FieldType, FieldFormat | None], frozenset[CrmFieldType]
     (FieldType.STRING, None): frozenset(CrmFieldType) - {CrmFieldType.BOOLEAN},
     (FieldType.STRING, FieldFormat.EMAIL): _TEXTISH | {CrmFieldType.EMAIL},
     (FieldType.STRING, FieldFormat.URI): _TEXTISH | {CrmFieldType.URL},
-    (FieldType.STRING, FieldFormat.DATETIME): frozenset(
-        {CrmFieldType.DATETIME, CrmFieldType.DATE}
-    ),
+    (FieldType.STRING, FieldFormat.DATETIME): frozenset({CrmFieldType.DATETIME, CrmFieldType.DATE}),
     (FieldType.STRING, FieldFormat.DATE): frozenset({CrmFieldType.DATE, CrmFieldType.DATETIME}),
     (FieldType.INTEGER, None): frozenset({CrmFieldType.INTEGER}),
     (FieldType.NUMBER, None): frozenset({CrmFieldType.NUMBER, CrmFieldType.INTEGER}),
@@ -200,9 +202,7 @@ def _describe_kind(schema: FieldSchema) -> str:
 def write_compatible(source: FieldSchema, target: CatalogField) -> bool:
     """Whether a payload field may feed a CRM field directly."""
     if source.type is FieldType.ARRAY and source.items is not None:
-        return (
-            target.type is CrmFieldType.MULTIPICKLIST and source.items.type is FieldType.STRING
-        )
+        return target.type is CrmFieldType.MULTIPICKLIST and source.items.type is FieldType.STRING
     return target.type in _WRITE_DIRECT.get(_kind(source), frozenset())
 
 
@@ -330,10 +330,9 @@ def _read_value(step: _ReadStep, record: Mapping[str, Any]) -> Any:
         return step.constant
     value = record.get(step.source)
     if value is not None and step.convert is not None:
-        try:
+        # On a value it cannot convert, keep the CRM's value rather than lose it.
+        with contextlib.suppress(TransformError, ValueError, TypeError):
             value = step.convert(value)
-        except (TransformError, ValueError, TypeError):
-            pass  # keep the CRM's value rather than lose it
     return value
 
 
@@ -381,7 +380,9 @@ def _coerce_boolean(value: Any) -> Any:
     return value
 
 
-def _read_converter(target: FieldSchema, transform: Transform | None) -> Callable[[Any], Any] | None:
+def _read_converter(
+    target: FieldSchema, transform: Transform | None
+) -> Callable[[Any], Any] | None:
     if transform is not None:
         return transform.apply
     if target.format is FieldFormat.DATETIME:
@@ -442,8 +443,13 @@ class _Compiler:
                     continue
                 before = len(self.errors)
                 plan = self.event_plan(
-                    event_path, slug, event_slug, event_def.type, event_def.payload_schema,
-                    event_map, crm,
+                    event_path,
+                    slug,
+                    event_slug,
+                    event_def.type,
+                    event_def.payload_schema,
+                    event_map,
+                    crm,
                 )
                 if len(self.errors) > before:
                     compiled.broken[(slug, event_slug)] = self.errors[before:]
@@ -475,8 +481,12 @@ class _Compiler:
         steps = tuple(
             step
             for slug, schema in obj_def.fields.items()
-            if (step := self.read_step(f"{path}.fields.{slug}", slug, schema, obj_map.fields,
-                                       crm, returning)) is not None
+            if (
+                step := self.read_step(
+                    f"{path}.fields.{slug}", slug, schema, obj_map.fields, crm, returning
+                )
+            )
+            is not None
         )
         return ReadPlan(steps=steps, returning=tuple(dict.fromkeys(returning)))
 
@@ -503,7 +513,7 @@ class _Compiler:
                 return None
             declared = schema.properties or {}
             children = []
-            for child_slug, child_rule in rule.fields.items():
+            for child_slug, _child_rule in rule.fields.items():
                 child_schema = declared.get(child_slug)
                 if child_schema is None:
                     if not schema.additional_properties:
@@ -513,8 +523,14 @@ class _Compiler:
                 elif child_schema.type is FieldType.OBJECT:
                     self.problem(f"{path}.fields.{child_slug}", "nested children go one level deep")
                     continue
-                step = self.read_step(f"{path}.fields.{child_slug}", child_slug, child_schema,
-                                      rule.fields, crm, returning)
+                step = self.read_step(
+                    f"{path}.fields.{child_slug}",
+                    child_slug,
+                    child_schema,
+                    rule.fields,
+                    crm,
+                    returning,
+                )
                 if step is not None:
                     children.append(step)
             return _ReadStep(slug, None, None, None, children=tuple(children))
@@ -551,7 +567,8 @@ class _Compiler:
             choices = ", ".join(a.value for a in allowed)
             self.problem(
                 f"{path}.action",
-                f"{_article(event_type.value)} {event_type.value} event cannot {event_map.action.value!r} (choose {choices})",
+                f"{_article(event_type.value)} {event_type.value} event cannot "
+                f"{event_map.action.value!r} (choose {choices})",
             )
             return None
         action = event_map.action
@@ -563,8 +580,9 @@ class _Compiler:
             if not event_map.workflow:
                 self.problem(f"{path}.workflow", "name the CRM workflow event to publish")
             for target, rule in event_map.fields.items():
-                step = self.write_step(f"{path}.fields.{target}", target, rule, payload_schema,
-                                       None)
+                step = self.write_step(
+                    f"{path}.fields.{target}", target, rule, payload_schema, None
+                )
                 if step is not None:
                     steps.append(step)
         else:
@@ -584,7 +602,9 @@ class _Compiler:
                 if step is not None:
                     steps.append(step)
             if action is Action.CREATE:
-                missing = [f.name for f in crm.required_on_create() if f.name not in event_map.fields]
+                missing = [
+                    f.name for f in crm.required_on_create() if f.name not in event_map.fields
+                ]
                 for name in missing:
                     label = crm.fields[name].label
                     self.problem(
@@ -658,7 +678,7 @@ class _Compiler:
             elif not write_compatible(source, crm_field):
                 hint = ""
                 if source.format is FieldFormat.DATETIME and crm_field.type is CrmFieldType.DATE:
-                    hint = " (add \"transform\": \"date\")"
+                    hint = ' (add "transform": "date")'
                 self.problem(
                     f"{path}.from",
                     f"payload field {rule.from_!r} ({_describe_kind(source)}) cannot be written "

@@ -99,9 +99,7 @@ BUILTIN_TRANSFORMS = (
     Transform(
         "string",
         "Write a number or boolean as text.",
-        frozenset(
-            {(FieldType.NUMBER, None), (FieldType.INTEGER, None), (FieldType.BOOLEAN, None)}
-        ),
+        frozenset({(FieldType.NUMBER, None), (FieldType.INTEGER, None), (FieldType.BOOLEAN, None)}),
         _TEXTS,
         _to_string,
     ),

@@ -27,8 +27,14 @@ from crmlink_memory.schema import default_schema
 __all__ = ["MemoryCrm", "memory_crm"]
 
 _TEXT_TYPES = {
-    CrmFieldType.STRING, CrmFieldType.TEXT, CrmFieldType.EMAIL, CrmFieldType.PHONE,
-    CrmFieldType.URL, CrmFieldType.PICKLIST, CrmFieldType.REFERENCE, CrmFieldType.ID,
+    CrmFieldType.STRING,
+    CrmFieldType.TEXT,
+    CrmFieldType.EMAIL,
+    CrmFieldType.PHONE,
+    CrmFieldType.URL,
+    CrmFieldType.PICKLIST,
+    CrmFieldType.REFERENCE,
+    CrmFieldType.ID,
 }
 
 
@@ -40,8 +46,10 @@ def _now() -> str:
 
 
 def _refuse(code: str, message: str, fields: Sequence[str] = (), **extra: Any) -> CrmValidation:
-    return CrmValidation(f"the CRM refused the record: {message}",
-                         crm=CrmError(code, message, tuple(fields), **extra))
+    return CrmValidation(
+        f"the CRM refused the record: {message}",
+        crm=CrmError(code, message, tuple(fields), **extra),
+    )
 
 
 class MemoryCrm:
@@ -94,8 +102,10 @@ class MemoryCrm:
     def describe(self, name: str) -> CatalogObject:
         obj = self.schema.get(name)
         if obj is None:
-            raise NotFound(f"the CRM has no object {name!r}",
-                           crm=CrmError("NOT_FOUND", f"sObject type '{name}' is not supported."))
+            raise NotFound(
+                f"the CRM has no object {name!r}",
+                crm=CrmError("NOT_FOUND", f"sObject type '{name}' is not supported."),
+            )
         return obj
 
     def insert(self, name: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -106,7 +116,7 @@ class MemoryCrm:
             prefix = _KEY_PREFIXES.get(name) or name[:3].upper().ljust(3, "X")
             native = f"{prefix}{next(self._ids):012d}"
             stamp = _now()
-            record = {f.name: None for f in obj.fields.values()}
+            record: dict[str, Any] = {f.name: None for f in obj.fields.values()}
             record.update(values)
             record.update(Id=native, CreatedDate=stamp, LastModifiedDate=stamp)
             for f in obj.fields.values():
@@ -147,10 +157,14 @@ class MemoryCrm:
         if record is not None:
             return record
         if (name, native) in self._deleted:
-            raise NotFound(f"{name} {native} was deleted",
-                           crm=CrmError("ENTITY_IS_DELETED", "entity is deleted"))
-        raise NotFound(f"the CRM has no {name} {native}",
-                       crm=CrmError("NOT_FOUND", "The requested resource does not exist"))
+            raise NotFound(
+                f"{name} {native} was deleted",
+                crm=CrmError("ENTITY_IS_DELETED", "entity is deleted"),
+            )
+        raise NotFound(
+            f"the CRM has no {name} {native}",
+            crm=CrmError("NOT_FOUND", "The requested resource does not exist"),
+        )
 
     def _check(self, obj: CatalogObject, values: Mapping[str, Any], *, creating: bool) -> None:
         for key, value in values.items():
@@ -158,16 +172,22 @@ class MemoryCrm:
             if spec is None:
                 raise _refuse("INVALID_FIELD", f"No such column '{key}' on {obj.name}", [key])
             if (creating and not spec.createable) or (not creating and not spec.updateable):
-                raise _refuse("INVALID_FIELD_FOR_INSERT_UPDATE",
-                              f"Unable to create/update fields: {key}", [key])
+                raise _refuse(
+                    "INVALID_FIELD_FOR_INSERT_UPDATE",
+                    f"Unable to create/update fields: {key}",
+                    [key],
+                )
             problem = _type_problem(spec, value)
             if problem:
                 raise _refuse(problem[0], problem[1], [key])
         if creating:
             missing = [f.name for f in obj.required_on_create() if values.get(f.name) is None]
             if missing:
-                raise _refuse("REQUIRED_FIELD_MISSING",
-                              f"Required fields are missing: [{', '.join(missing)}]", missing)
+                raise _refuse(
+                    "REQUIRED_FIELD_MISSING",
+                    f"Required fields are missing: [{', '.join(missing)}]",
+                    missing,
+                )
 
     def _check_unique(self, obj: CatalogObject, values: Mapping[str, Any], own: str | None) -> None:
         for spec in obj.fields.values():
@@ -176,9 +196,13 @@ class MemoryCrm:
                 continue
             for native, record in self._records[obj.name].items():
                 if native != own and record.get(spec.name) == value:
-                    raise _refuse("DUPLICATE_VALUE",
-                                  f"duplicate value found: {spec.name} duplicates value on "
-                                  f"record with id: {native}", [spec.name], existing_id=native)
+                    raise _refuse(
+                        "DUPLICATE_VALUE",
+                        f"duplicate value found: {spec.name} duplicates value on "
+                        f"record with id: {native}",
+                        [spec.name],
+                        existing_id=native,
+                    )
 
     # -- workflow --------------------------------------------------------------------------------
     def publish(self, event: str, values: Mapping[str, Any]) -> str:
@@ -199,8 +223,10 @@ def _type_problem(spec: CatalogField, value: Any) -> tuple[str, str] | None:
         if ok and spec.length is not None and len(value) > spec.length:
             return ("STRING_TOO_LONG", f"{spec.label}: data value too large (max {spec.length})")
         if ok and kind is CrmFieldType.PICKLIST and not spec.allows(value):
-            return ("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                    f"{spec.label}: bad value for restricted picklist field: {value}")
+            return (
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                f"{spec.label}: bad value for restricted picklist field: {value}",
+            )
     elif kind is CrmFieldType.BOOLEAN:
         ok = isinstance(value, bool)
     elif kind is CrmFieldType.INTEGER:

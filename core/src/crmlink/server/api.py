@@ -126,15 +126,24 @@ def invoke_on_record(
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     result = _engine(request, app_id).invoke(
-        connection_id, object, event, body.payload, record_id=record_id,
+        connection_id,
+        object,
+        event,
+        body.payload,
+        record_id=record_id,
         idempotency_key=idempotency_key,
     )
     return result.as_dict()
 
 
 # -- connections --------------------------------------------------------------------------------
-@router.get("", response_model=ConnectionList, responses=_errors(), tags=["connections"],
-            summary="List connections")
+@router.get(
+    "",
+    response_model=ConnectionList,
+    responses=_errors(),
+    tags=["connections"],
+    summary="List connections",
+)
 def list_connections(
     request: Request,
     app_id: AppId,
@@ -151,9 +160,14 @@ def list_connections(
     )
 
 
-@router.put("/{connectionID}", response_model=ConnectionOut, responses=_ADMIN_ERRORS,
-            tags=["connections"], summary="Create or update a connection and its definition",
-            openapi_extra=openapi_body(ConnectionIn))
+@router.put(
+    "/{connectionID}",
+    response_model=ConnectionOut,
+    responses=_ADMIN_ERRORS,
+    tags=["connections"],
+    summary="Create or update a connection and its definition",
+    openapi_extra=openapi_body(ConnectionIn),
+)
 def put_connection(
     request: Request,
     app_id: AppId,
@@ -165,36 +179,61 @@ def put_connection(
     return _connection_out(engine, stored)
 
 
-@router.get("/{connectionID}", response_model=ConnectionOut, responses=_ADMIN_ERRORS,
-            tags=["connections"], summary="Read a connection")
+@router.get(
+    "/{connectionID}",
+    response_model=ConnectionOut,
+    responses=_ADMIN_ERRORS,
+    tags=["connections"],
+    summary="Read a connection",
+)
 def get_connection(request: Request, app_id: AppId, connection_id: ConnectionID) -> ConnectionOut:
     engine = _engine(request, app_id)
     return _connection_out(engine, engine.connection(connection_id))
 
 
-@router.delete("/{connectionID}", status_code=204, responses=_ADMIN_ERRORS,
-               tags=["connections"], summary="Delete a connection, its mapping and its log")
+@router.delete(
+    "/{connectionID}",
+    status_code=204,
+    responses=_ADMIN_ERRORS,
+    tags=["connections"],
+    summary="Delete a connection, its mapping and its log",
+)
 def delete_connection(request: Request, app_id: AppId, connection_id: ConnectionID) -> Response:
     _engine(request, app_id).unlink(connection_id)
     return Response(status_code=204)
 
 
-@router.get("/{connectionID}/health", response_model=HealthOut, responses=_CRM_ERRORS,
-            tags=["connections"], summary="Check the connection's CRM credentials")
+@router.get(
+    "/{connectionID}/health",
+    response_model=HealthOut,
+    responses=_CRM_ERRORS,
+    tags=["connections"],
+    summary="Check the connection's CRM credentials",
+)
 def connection_health(request: Request, app_id: AppId, connection_id: ConnectionID) -> HealthOut:
     health = _engine(request, app_id).health(connection_id)
     return HealthOut(**health.model_dump())
 
 
 # -- catalog and mapping ------------------------------------------------------------------------
-@router.get("/{connectionID}/catalog", response_model=CatalogList, responses=_CRM_ERRORS,
-            tags=["mapping"], summary="The CRM's objects")
+@router.get(
+    "/{connectionID}/catalog",
+    response_model=CatalogList,
+    responses=_CRM_ERRORS,
+    tags=["mapping"],
+    summary="The CRM's objects",
+)
 def catalog(request: Request, app_id: AppId, connection_id: ConnectionID) -> CatalogList:
     return CatalogList(objects=_engine(request, app_id).catalog(connection_id))
 
 
-@router.get("/{connectionID}/catalog/{crmObject}", response_model=CatalogObjectOut,
-            responses=_CRM_ERRORS, tags=["mapping"], summary="One CRM object and its fields")
+@router.get(
+    "/{connectionID}/catalog/{crmObject}",
+    response_model=CatalogObjectOut,
+    responses=_CRM_ERRORS,
+    tags=["mapping"],
+    summary="One CRM object and its fields",
+)
 def catalog_object(
     request: Request,
     app_id: AppId,
@@ -204,19 +243,27 @@ def catalog_object(
     return _engine(request, app_id).catalog_object(connection_id, crm_object)
 
 
-@router.get("/{connectionID}/mapping", response_model=MappingOut, responses=_ADMIN_ERRORS,
-            tags=["mapping"], summary="Read the end user's mapping")
+@router.get(
+    "/{connectionID}/mapping",
+    response_model=MappingOut,
+    responses=_ADMIN_ERRORS,
+    tags=["mapping"],
+    summary="Read the end user's mapping",
+)
 def get_mapping(request: Request, app_id: AppId, connection_id: ConnectionID) -> MappingOut:
     engine = _engine(request, app_id)
     stored = engine.connection(connection_id)
-    return MappingOut(mapping=stored.mapping,
-                      mapping_status=engine.mapping_status(connection_id))
+    return MappingOut(mapping=stored.mapping, mapping_status=engine.mapping_status(connection_id))
 
 
-@router.put("/{connectionID}/mapping", response_model=MappingOut,
-            responses={**_ADMIN_ERRORS, **_CRM_ERRORS}, tags=["mapping"],
-            summary="Save the mapping, validated against the live catalog",
-            openapi_extra=openapi_body(None, "The mapping: `{\"objects\": {...}}`."))
+@router.put(
+    "/{connectionID}/mapping",
+    response_model=MappingOut,
+    responses={**_ADMIN_ERRORS, **_CRM_ERRORS},
+    tags=["mapping"],
+    summary="Save the mapping, validated against the live catalog",
+    openapi_extra=openapi_body(None, 'The mapping: `{"objects": {...}}`.'),
+)
 def put_mapping(
     request: Request,
     app_id: AppId,
@@ -225,13 +272,17 @@ def put_mapping(
 ) -> MappingOut:
     engine = _engine(request, app_id)
     stored = engine.set_mapping(connection_id, mapping)
-    return MappingOut(mapping=stored.mapping,
-                      mapping_status=engine.mapping_status(connection_id))
+    return MappingOut(mapping=stored.mapping, mapping_status=engine.mapping_status(connection_id))
 
 
 # -- audit log ----------------------------------------------------------------------------------
-@router.get("/{connectionID}/invocations", response_model=InvocationList,
-            responses=_ADMIN_ERRORS, tags=["connections"], summary="The audit log, newest first")
+@router.get(
+    "/{connectionID}/invocations",
+    response_model=InvocationList,
+    responses=_ADMIN_ERRORS,
+    tags=["connections"],
+    summary="The audit log, newest first",
+)
 def invocations(
     request: Request,
     app_id: AppId,

@@ -13,6 +13,7 @@ from crmlink.errors import Unauthorized
 
 __all__ = ["AppId", "KeyVerifier", "current_app_id"]
 
+
 class _DocumentedBasic(HTTPBasic):
     """Declares HTTP Basic in the OpenAPI document; the checking is ``current_app_id``'s."""
 

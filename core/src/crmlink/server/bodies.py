@@ -41,8 +41,7 @@ async def _json_object(request: Request) -> dict[str, Any]:
         ) from None
     except json.JSONDecodeError as exc:
         raise BadRequest(
-            f"the request body is not valid JSON: {exc.msg} (line {exc.lineno}, "
-            f"column {exc.colno})"
+            f"the request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
     if not isinstance(body, dict):
         raise BadRequest(f"the request body must be a JSON object, not {type(body).__name__}")
@@ -60,8 +59,10 @@ def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
             items = [
                 ErrorItem(
                     ".".join(str(p) for p in err["loc"]) or "body",
-                    "unknown key" if err["type"] == "extra_forbidden"
-                    else "required key is missing" if err["type"] == "missing"
+                    "unknown key"
+                    if err["type"] == "extra_forbidden"
+                    else "required key is missing"
+                    if err["type"] == "missing"
                     else str(err["msg"]),
                 )
                 for err in exc.errors()
@@ -80,8 +81,14 @@ def openapi_body(model: type[BaseModel] | None, description: str = "") -> dict[s
     """``openapi_extra`` documenting a JSON request body (parsed by a dependency above)."""
     schema: dict[str, Any] = (
         model.model_json_schema(ref_template="#/components/schemas/{model}")
-        if model is not None else {"type": "object"}
+        if model is not None
+        else {"type": "object"}
     )
     schema.pop("$defs", None)
-    return {"requestBody": {"required": True, "description": description,
-                            "content": {"application/json": {"schema": schema}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/json": {"schema": schema}},
+        }
+    }

@@ -76,16 +76,16 @@ class Demo:
                 "Create an opportunity:",
                 f"  curl -s -u '{auth}' {hdr} -X POST "
                 f"{base}/opportunity/events/create_opportunity "
-                "-d '{\"payload\": {\"name\": \"Apple Sales Contract\"}}'",
+                '-d \'{"payload": {"name": "Apple Sales Contract"}}\'',
                 "Update it:",
                 f"  curl -s -u '{auth}' {hdr} -X POST "
                 f"{base}/opportunity/{self.opportunity_id}/events/document_updated "
-                "-d '{\"payload\": {\"name\": \"Sales Contract\", "
-                "\"updated_at\": \"2022-05-17T23:17:53Z\"}}'",
+                '-d \'{"payload": {"name": "Sales Contract", '
+                '"updated_at": "2022-05-17T23:17:53Z"}}\'',
                 "Mark a contact deleted:",
                 f"  curl -s -u '{auth}' {hdr} -X POST "
                 f"{base}/contact/{self.contact_id}/events/contact_deleted "
-                "-d '{\"payload\": {\"deleted_at\": \"2022-05-17T23:17:53Z\"}}'",
+                '-d \'{"payload": {"deleted_at": "2022-05-17T23:17:53Z"}}\'',
                 "The audit log:",
                 f"  curl -s -u '{auth}' {base_url}/api/v1/crm/{self.connection_id}/invocations",
                 "",

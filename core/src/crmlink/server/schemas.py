@@ -59,7 +59,9 @@ class InvokeIn(BaseModel):
 
 class _RecordOut(BaseModel):
     type: str = Field(description="The app object slug, e.g. `opportunity`.")
-    id: str = Field(description="`<CRM object>:<native id>`, e.g. `Opportunity:0065g00000AbCdEAAV`.")
+    id: str = Field(
+        description="`<CRM object>:<native id>`, e.g. `Opportunity:0065g00000AbCdEAAV`."
+    )
     data: dict[str, Any] = Field(description="The record's fields, read-mapped; `{}` on delete.")
 
 

@@ -83,7 +83,8 @@ class MemoryStore:
             ids = [log.id for log in logs]
             logs = logs[ids.index(before) + 1 :] if before in ids else []
         picked = [
-            log for log in logs
+            log
+            for log in logs
             if (event is None or log.event == event) and (status is None or log.status == status)
         ]
         return picked[:limit]

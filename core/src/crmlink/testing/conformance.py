@@ -178,7 +178,9 @@ class ConnectorConformance:
         change(mapping["objects"])
         engine.set_mapping(connection_id, mapping)
 
-    def _create(self, engine: Engine, connection_id: str, name: str = "Apple Sales Contract") -> str:
+    def _create(
+        self, engine: Engine, connection_id: str, name: str = "Apple Sales Contract"
+    ) -> str:
         result = engine.invoke(connection_id, "opportunity", "create_opportunity", {"name": name})
         assert result.record is not None
         return result.record.id
@@ -204,7 +206,8 @@ class ConnectorConformance:
         assert not picklist.allows(p.deal_picklist_invalid)
         if p.readonly_field:
             readonly = deal.fields[p.readonly_field]
-            assert not readonly.createable and not readonly.updateable
+            assert not readonly.createable
+            assert not readonly.updateable
 
     def test_catalog_unknown_object_is_not_found(self, engine: Engine, connection: str) -> None:
         with pytest.raises(NotFound):
@@ -286,7 +289,8 @@ class ConnectorConformance:
             record_id=created.record.id,
         )
         assert result.action is Action.UPDATE
-        assert result.record is not None and result.record.data == {}
+        assert result.record is not None
+        assert result.record.data == {}
         stored = engine.connector(connection).get(p.contact_object, self._native(created.record.id))
         assert "2022-05-17" in str(stored.fields[p.contact_text_field])
 
@@ -405,9 +409,7 @@ class ConnectorConformance:
         assert str(stored.fields[p.deal_date_field]).startswith(DATE)
 
     # -- records that are gone or of another type --------------------------------------------
-    def test_update_of_a_deleted_record_is_not_found(
-        self, engine: Engine, connection: str
-    ) -> None:
+    def test_update_of_a_deleted_record_is_not_found(self, engine: Engine, connection: str) -> None:
         record_id = self._create(engine, connection)
         engine.connector(connection).delete(self.profile.deal_object, self._native(record_id))
         with pytest.raises(NotFound):
@@ -423,11 +425,13 @@ class ConnectorConformance:
         created = engine.invoke(connection, "contact", "create_contact", {"name": "Twice"})
         assert created.record is not None
         payload = {"deleted_at": "2022-05-17T23:17:53Z"}
-        engine.invoke(connection, "contact", "contact_deleted", payload,
-                      record_id=created.record.id)
+        engine.invoke(
+            connection, "contact", "contact_deleted", payload, record_id=created.record.id
+        )
         with pytest.raises(NotFound):
-            engine.invoke(connection, "contact", "contact_deleted", payload,
-                          record_id=created.record.id)
+            engine.invoke(
+                connection, "contact", "contact_deleted", payload, record_id=created.record.id
+            )
 
     def test_record_of_another_crm_object_is_a_conflict(
         self, engine: Engine, connection: str
@@ -436,7 +440,10 @@ class ConnectorConformance:
         assert contact.record is not None
         with pytest.raises(Conflict):
             engine.invoke(
-                connection, "opportunity", "document_updated", {"name": "x"},
+                connection,
+                "opportunity",
+                "document_updated",
+                {"name": "x"},
                 record_id=contact.record.id,
             )
 
@@ -506,16 +513,24 @@ class ConnectorConformance:
         self, engine: Engine, connection: str
     ) -> None:
         payload = {"name": "Once only"}
-        first = engine.invoke(connection, "opportunity", "create_opportunity", payload,
-                              idempotency_key="k-1")
-        second = engine.invoke(connection, "opportunity", "create_opportunity", payload,
-                               idempotency_key="k-1")
-        assert first.record is not None and second.record is not None
+        first = engine.invoke(
+            connection, "opportunity", "create_opportunity", payload, idempotency_key="k-1"
+        )
+        second = engine.invoke(
+            connection, "opportunity", "create_opportunity", payload, idempotency_key="k-1"
+        )
+        assert first.record is not None
+        assert second.record is not None
         assert second.record.id == first.record.id
         assert engine.invocations(connection, limit=1)[0].crm_calls == 0
         with pytest.raises(Conflict):
-            engine.invoke(connection, "opportunity", "create_opportunity", {"name": "Other"},
-                          idempotency_key="k-1")
+            engine.invoke(
+                connection,
+                "opportunity",
+                "create_opportunity",
+                {"name": "Other"},
+                idempotency_key="k-1",
+            )
 
     def test_connections_are_isolated(
         self, engine: Engine, connection: str, settings: dict[str, Any]
@@ -528,7 +543,8 @@ class ConnectorConformance:
         engine.set_mapping(other, mapping)
         mine = engine.invoke(connection, "opportunity", "create_opportunity", {"name": "Mine"})
         theirs = engine.invoke(other, "opportunity", "create_opportunity", {"name": "Theirs"})
-        assert mine.record is not None and theirs.record is not None
+        assert mine.record is not None
+        assert theirs.record is not None
         assert mine.record.data["document_name"] == "Mine"
         assert theirs.record.data["document_name"] == "constant"
         engine.unlink(other)

@@ -57,7 +57,9 @@ SEED_OBJECTS: dict[str, Any] = {
                 "payloadSchema": {
                     "deleted_at": {
                         "label": "Contact Delete Time",
-                        "description": "ISO 8601 Date/Time representing when the contact was deleted",
+                        "description": (
+                            "ISO 8601 Date/Time representing when the contact was deleted"
+                        ),
                         "type": "string",
                         "format": "datetime",
                     }

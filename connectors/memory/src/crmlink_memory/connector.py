@@ -24,7 +24,7 @@ class MemorySettings(ConnectorSettings):
         max_length=200,
         description="Share the named in-process CRM (tests, the demo); omit for a CRM of its own.",
     )
-    objects: list[dict[str, Any]] = Field(
+    objects: list[CatalogObject] = Field(
         default_factory=list,
         description="Extra objects or fields, as catalog objects ({name, label, fields}).",
     )
@@ -39,14 +39,11 @@ class MemoryConnector(Connector[MemorySettings]):
 
     def __init__(self, settings: MemorySettings) -> None:
         super().__init__(settings)
-        try:
-            self.crm = (
-                memory_crm(settings.instance, settings.objects)
-                if settings.instance
-                else MemoryCrm(settings.objects)
-            )
-        except ValueError as exc:
-            raise CrmlinkError(f"the memory CRM schema is invalid: {exc}") from None
+        self.crm = (
+            memory_crm(settings.instance, settings.objects)
+            if settings.instance
+            else MemoryCrm(settings.objects)
+        )
 
     def _enter(self) -> None:
         count_crm_call()

@@ -55,11 +55,12 @@ def _refuse(code: str, message: str, fields: Sequence[str] = (), **extra: Any) -
 class MemoryCrm:
     """The CRM itself. Faults: ``rate_limited``, ``unavailable``, ``credentials_expired``."""
 
-    def __init__(self, extra_objects: Sequence[Mapping[str, Any]] = ()) -> None:
+    def __init__(self, extra_objects: Sequence[CatalogObject | Mapping[str, Any]] = ()) -> None:
         self._lock = threading.RLock()
         self.schema: dict[str, CatalogObject] = default_schema()
         for raw in extra_objects:
-            self._extend(CatalogObject.model_validate(raw))
+            obj = raw if isinstance(raw, CatalogObject) else CatalogObject.model_validate(raw)
+            self._extend(obj.model_copy(deep=True))
         self._records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in self.schema}
         self._deleted: set[tuple[str, str]] = set()
         self._ids = itertools.count(1)
@@ -256,7 +257,9 @@ _instances: dict[str, MemoryCrm] = {}
 _instances_lock = threading.Lock()
 
 
-def memory_crm(name: str, extra_objects: Sequence[Mapping[str, Any]] = ()) -> MemoryCrm:
+def memory_crm(
+    name: str, extra_objects: Sequence[CatalogObject | Mapping[str, Any]] = ()
+) -> MemoryCrm:
     """The named in-process CRM, created on first use (connections naming it share it)."""
     with _instances_lock:
         crm = _instances.get(name)

@@ -103,6 +103,7 @@ def _serve(args: argparse.Namespace) -> int:
     migrate = settings.is_sqlite if args.migrate is None else args.migrate
     if migrate:
         store.upgrade()
+    store.purge_idempotency_keys(settings.idempotency_ttl)
     if settings.secret_key is None:
         print(
             f"crmlink: CRM settings are encrypted with the key in {settings.key_file}",

@@ -215,3 +215,13 @@ def test_invocation_log_pages_and_filters(engine: Engine) -> None:
     assert len(first) + len(rest) == 6
     assert len({log.id for log in first + rest}) == 6
     assert [log.status for log in engine.invocations("acme", status="failed")] == ["failed"]
+
+
+def test_crm_call_counters_nest(engine: Engine) -> None:
+    from crmlink.connector import counting_crm_calls
+
+    with counting_crm_calls() as outer:
+        engine.invoke("acme", "opportunity", "create_opportunity", {"name": "x"})
+        engine.invoke("acme", "opportunity", "create_opportunity", {"name": "y"})
+    assert outer.calls == 2
+    assert engine.invocations("acme", limit=1)[0].crm_calls == 1

@@ -780,3 +780,41 @@ def test_request_count(sf: Salesforce, emulator: SalesforceEmulator) -> None:
     sf.limits()
     sf.Account.describe()
     assert emulator.request_count == before + 2
+
+
+# -- duplicate rules ----------------------------------------------------------------------------
+def test_duplicate_rule_answers_duplicates_detected(sf: Salesforce) -> None:
+    first = sf.Contact.create({"LastName": "A", "Email": "ada@example.com"})["id"]
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.Contact.create({"LastName": "B", "Email": "ADA@example.com"})
+    error = _error(caught.value)
+    assert error["errorCode"] == "DUPLICATES_DETECTED"
+    result = error["duplicateResut"]  # sic: Salesforce's spelling
+    assert result["duplicateRule"] == "Standard_Contact_Duplicate_Rule"
+    assert result["allowSave"] is True
+    match = result["matchResults"][0]["matchRecords"][0]["record"]
+    assert match["Id"] == first
+    allowed = sf.Contact.create(
+        {"LastName": "B", "Email": "ada@example.com"},
+        headers={"Sforce-Duplicate-Rule-Header": "allowSave=true"},
+    )
+    assert allowed["success"] is True
+    results = sf.restful(
+        "composite/sobjects",
+        method="POST",
+        json={
+            "records": [
+                {
+                    "attributes": {"type": "Lead"},
+                    "LastName": "L",
+                    "Company": "C",
+                    "Email": "x@example.com",
+                }
+            ]
+            * 2
+        },
+    )
+    assert results[0]["success"] is True
+    assert results[1]["errors"] == [
+        {"statusCode": "DUPLICATES_DETECTED", "message": "Use one of these records?", "fields": []}
+    ]

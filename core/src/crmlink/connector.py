@@ -95,13 +95,19 @@ def count_crm_call(n: int = 1) -> None:
 
 @contextmanager
 def counting_crm_calls() -> Iterator[CallCounter]:
-    """Count the CRM calls made inside the block (in this thread/task)."""
+    """Count the CRM calls made inside the block (in this thread/task).
+
+    Blocks nest: an enclosing counter also receives the calls counted by an inner one.
+    """
+    outer = _current_counter.get()
     counter = CallCounter()
     token = _current_counter.set(counter)
     try:
         yield counter
     finally:
         _current_counter.reset(token)
+        if outer is not None:
+            outer.calls += counter.calls
 
 
 S = TypeVar("S", bound=ConnectorSettings)

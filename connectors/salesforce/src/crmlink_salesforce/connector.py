@@ -14,6 +14,8 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -32,7 +34,7 @@ from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
 from crmlink_salesforce.catalog import object_from_describe, summary_from_describe
-from crmlink_salesforce.errors import crm_error, error_from_items, first_error
+from crmlink_salesforce.errors import crm_error, error_from_items, first_error, is_rolled_back
 from crmlink_salesforce.settings import SalesforceSettings
 from crmlink_salesforce.transport import ApiUsage, build_session, client_instance_url
 
@@ -44,6 +46,19 @@ _ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 _COLLECTION_SIZE = 200
 _PAIRS_PER_COMPOSITE = 2  # write + read-back collections: 4 of the 5 allowed per Composite
 _DELETES_PER_COMPOSITE = 5
+
+
+def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Field values as JSON for Salesforce: dates and date-times in ISO 8601, decimals as
+    numbers (simple-salesforce sends ``json=`` bodies as they are)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, date):  # datetime is a date too
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = float(value)
+        out[str(key)] = value
+    return out
 
 
 class SalesforceConnector(Connector[SalesforceSettings]):
@@ -220,21 +235,9 @@ class SalesforceConnector(Connector[SalesforceSettings]):
         written, read = responses.get("write", {}), responses.get("read", {})
         failed = [r for r in (written, read) if int(r.get("httpStatusCode", 500)) >= 400]
         if failed:
-            bodies = [r.get("body") for r in failed]
-            explaining = next(
-                (
-                    r
-                    for r, b in zip(failed, bodies, strict=True)
-                    if isinstance(b, list)
-                    and first_error(b) is b[0]
-                    and (
-                        b[0].get("errorCode")
-                        not in ("PROCESSING_HALTED", "ALL_OR_NONE_OPERATION_ROLLED_BACK")
-                    )
-                ),
-                failed[0],
-            )
-            self._raise_for(explaining)
+            # with allOrNone the other subrequest only says "rolled back": report the cause
+            cause = next((r for r in failed if not is_rolled_back(r.get("body"))), failed[0])
+            self._raise_for(cause)
         return self._record(obj, read.get("body"))
 
     # -- catalog ----------------------------------------------------------------------------
@@ -275,7 +278,7 @@ class SalesforceConnector(Connector[SalesforceSettings]):
             "method": "POST",
             "url": f"{self._base}/sobjects/{obj}",
             "referenceId": "write",
-            "body": dict(values),
+            "body": _jsonable(values),
         }
         read_url = f"{self._base}/sobjects/{obj}/@{{write.id}}{self._fields_param(returning)}"
         return self._write_then_read(obj, write, read_url, idempotent=False)
@@ -292,7 +295,7 @@ class SalesforceConnector(Connector[SalesforceSettings]):
         obj = self._check_name(object, "object")
         rid = self._check_id(id)
         url = f"{self._base}/sobjects/{obj}/{rid}"
-        write = {"method": "PATCH", "url": url, "referenceId": "write", "body": dict(values)}
+        write = {"method": "PATCH", "url": url, "referenceId": "write", "body": _jsonable(values)}
         return self._write_then_read(
             obj, write, url + self._fields_param(returning), idempotent=True
         )
@@ -310,7 +313,7 @@ class SalesforceConnector(Connector[SalesforceSettings]):
         obj = self._check_name(object, "object")
         field = self._check_name(external_id_field, "field")
         url = f"{self._base}/sobjects/{obj}/{field}/{quote(external_id, safe='')}"
-        write = {"method": "PATCH", "url": url, "referenceId": "write", "body": dict(values)}
+        write = {"method": "PATCH", "url": url, "referenceId": "write", "body": _jsonable(values)}
         read_url = f"{self._base}/sobjects/{obj}/@{{write.id}}{self._fields_param(returning)}"
         responses = self._composite(
             [write, {"method": "GET", "url": read_url, "referenceId": "read"}],
@@ -346,7 +349,7 @@ class SalesforceConnector(Connector[SalesforceSettings]):
     ) -> str | None:
         """Publish the Platform Event ``event`` (``X__e``); returns its EventUuid (or id)."""
         name = self._check_name(event, "Platform Event")
-        body = dict(values)
+        body = _jsonable(values)
         if object is not None and self.settings.workflow_object_field:
             body.setdefault(self.settings.workflow_object_field, object)
         if id is not None and self.settings.workflow_record_id_field:
@@ -396,7 +399,7 @@ class SalesforceConnector(Connector[SalesforceSettings]):
     ) -> list[BatchResult]:
         """sObject Collections inserts of 200, each read back in the same Composite call."""
         obj = self._check_name(object, "object")
-        items = [dict(v) for v in records]
+        items = [_jsonable(v) for v in records]
         return self._write_many(obj, items, [None] * len(items), returning)
 
     def update_many(
@@ -409,7 +412,7 @@ class SalesforceConnector(Connector[SalesforceSettings]):
         """sObject Collections updates of 200, each read back in the same Composite call."""
         obj = self._check_name(object, "object")
         ids: list[str | None] = [id_ for id_, _ in updates]
-        return self._write_many(obj, [dict(v) for _, v in updates], ids, returning)
+        return self._write_many(obj, [_jsonable(v) for _, v in updates], ids, returning)
 
     def _read_fields(self, items: list[dict[str, Any]], returning: Sequence[str] | None) -> str:
         names = list(returning) if returning is not None else [k for v in items for k in v]

@@ -22,7 +22,7 @@ from crmlink.errors import (
     NotFound,
 )
 
-__all__ = ["crm_error", "error_from_items", "first_error"]
+__all__ = ["crm_error", "error_from_items", "first_error", "is_rolled_back"]
 
 _NOT_FOUND = {"NOT_FOUND", "ENTITY_IS_DELETED"}
 _UNHEALTHY = {
@@ -60,6 +60,16 @@ def first_error(items: Sequence[Any]) -> dict[str, Any]:
         if (entry.get("errorCode") or entry.get("statusCode")) not in _ROLLED_BACK:
             return entry
     return entries[0] if entries else {"errorCode": "UNKNOWN_EXCEPTION", "message": ""}
+
+
+def is_rolled_back(body: Any) -> bool:
+    """Whether an error body only says the request was rolled back for another's failure."""
+    if not isinstance(body, list) or not body or not isinstance(body[0], dict):
+        return False
+    return all(
+        isinstance(item, dict) and (item.get("errorCode") or item.get("statusCode")) in _ROLLED_BACK
+        for item in body
+    )
 
 
 def error_from_items(status: int, body: Any) -> CrmlinkError:

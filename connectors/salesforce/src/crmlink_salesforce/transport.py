@@ -2,8 +2,9 @@
 
 Against Salesforce it is a plain ``requests.Session`` speaking https. For an ``http://``
 instance on a loopback address (the local emulator) an adapter rewrites simple-salesforce's
-hard-coded ``https://`` back to ``http://`` for that host only. Every response goes through a
-hook that counts the CRM call and records ``Sforce-Limit-Info``.
+hard-coded ``https://`` back to ``http://`` for that host only. Every request sent counts as a
+CRM call (:func:`crmlink.connector.count_crm_call`), and a response hook records
+``Sforce-Limit-Info``.
 """
 
 from __future__ import annotations
@@ -40,24 +41,15 @@ class _TimeoutAdapter(HTTPAdapter):
         self._to_http = to_http
 
     def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: float | tuple[float | None, float | None] | None = None,
-        verify: bool | str = True,
-        cert: str | tuple[str, str] | None = None,
-        proxies: dict[str, str] | None = None,
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
     ) -> requests.Response:
+        # requests.Session.send passes stream/timeout/verify/cert/proxies as keywords
+        count_crm_call()  # every attempt, answered or not
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout
         if self._to_http and request.url and request.url.startswith("https://"):
             request.url = "http://" + request.url[len("https://") :]
-        return super().send(
-            request,
-            stream=stream,
-            timeout=self._timeout if timeout is None else timeout,
-            verify=verify,
-            cert=cert,
-            proxies=proxies,
-        )
+        return super().send(request, *args, **kwargs)
 
 
 def client_instance_url(instance_url: str) -> str:
@@ -79,7 +71,6 @@ def build_session(
         session.trust_env = False  # no proxy between us and a loopback emulator
 
     def _on_response(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        count_crm_call()
         usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
         if usage is not None:
             on_usage(usage)

@@ -12,21 +12,26 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import re
 import secrets
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
+from crmlink_salesforce.emulator.bulk2 import Bulk2
 from crmlink_salesforce.emulator.errors import ApiError
 from crmlink_salesforce.emulator.ids import normalize_id, to18
+from crmlink_salesforce.emulator.reply import Reply
 from crmlink_salesforce.emulator.schema import ObjectDef, OrgSchema
 from crmlink_salesforce.emulator.soql import parse_query
 from crmlink_salesforce.emulator.store import DEFAULT_USER_ID, OrgStore
 
 __all__ = ["Faults", "OAuthClient", "Reply", "SalesforceApi"]
+
+_log = logging.getLogger("crmlink_salesforce.emulator")
 
 ORG_ID = "00D5g0000000001EAA"
 _VERSION = re.compile(r"^v(\d{2,3}\.\d)$")
@@ -36,15 +41,6 @@ _MAX_COLLECTION = 200
 _MAX_COMPOSITE = 25
 _MAX_COMPOSITE_HEAVY = 5
 _NOT_FOUND = ApiError(404, "NOT_FOUND", "The requested resource does not exist")
-
-
-@dataclass
-class Reply:
-    """An HTTP answer: status, JSON body (``None`` for no body) and extra headers."""
-
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -107,36 +103,39 @@ class SalesforceApi:
         self.query_batch_size = query_batch_size
         self.api_used = 0
         self.request_count = 0
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
+        """Held while a request is answered; take it to change state from another thread."""
         self._tokens: set[str] = {token}
         self._refresh_tokens: set[str] = {self.oauth.refresh_token}
         self._cursors: dict[str, tuple[list[dict[str, Any]], int]] = {}
         self._cursor_seq = itertools.count(1)
+        self.bulk2 = Bulk2(self.store)
 
     # -- state ------------------------------------------------------------------------------
     def reset(self) -> None:
         """Back to an empty org with the initial token valid and no fault."""
-        with self._lock:
+        with self.lock:
             self.store.reset()
             self.faults.reset()
             self.api_used = 0
             self._tokens = {self.initial_token}
             self._refresh_tokens = {self.oauth.refresh_token}
             self._cursors.clear()
+            self.bulk2.reset()
 
     def expire_tokens(self) -> None:
         """Every access token issued so far now answers 401 ``INVALID_SESSION_ID``."""
-        with self._lock:
+        with self.lock:
             self._tokens.clear()
 
     def restore_initial_token(self) -> None:
         """Make the initial access token valid again."""
-        with self._lock:
+        with self.lock:
             self._tokens.add(self.initial_token)
 
     def issue_token(self) -> str:
         """A new valid access token (as a successful OAuth grant issues)."""
-        with self._lock:
+        with self.lock:
             token = ORG_ID[:15] + "!" + secrets.token_urlsafe(32)
             self._tokens.add(token)
             return token
@@ -156,24 +155,15 @@ class SalesforceApi:
         base_url: str,
     ) -> Reply:
         """Answer one HTTP request (``headers`` keys lower-case)."""
-        with self._lock:
+        with self.lock:
             self.request_count += 1
             if path.rstrip("/") == "/services/oauth2/token":
                 return self._token(method, body, base_url)
             if not path.startswith("/services/data"):
                 return _error_reply(_NOT_FOUND)
-            if self.faults.unavailable:
-                if self.faults.unavailable > 0:
-                    self.faults.unavailable -= 1
-                return Reply(
-                    self.faults.unavailable_status,
-                    [
-                        {
-                            "message": "Service temporarily unavailable, please retry later",
-                            "errorCode": "SERVER_UNAVAILABLE",
-                        }
-                    ],
-                )
+            outage = self._outage()
+            if outage is not None:
+                return outage
             segments = [s for s in path.split("/")[3:] if s]
             if not segments:
                 return Reply(200, self._versions())
@@ -182,44 +172,70 @@ class SalesforceApi:
                 _MIN_VERSION <= float(version_match[1]) <= _MAX_VERSION
             ):
                 return _error_reply(_NOT_FOUND)
-            version = version_match[1]
             if not self._authorized(headers.get("authorization", "")):
                 return Reply(
                     401,
                     [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
                 )
-            if self.faults.rate_limited or self.api_used >= self.daily_limit:
-                used = self.daily_limit if self.faults.rate_limited else self.api_used
-                reply = Reply(
-                    403,
-                    [
-                        {
-                            "message": "TotalRequests Limit exceeded.",
-                            "errorCode": "REQUEST_LIMIT_EXCEEDED",
-                        }
-                    ],
-                    {"Sforce-Limit-Info": f"api-usage={used}/{self.daily_limit}"},
-                )
-            else:
+            reply = self._limited()
+            if reply is None:
                 self.api_used += 1
-                try:
-                    parsed = json.loads(body) if body.strip() else None
-                except ValueError as exc:
-                    reply = _error_reply(
-                        ApiError(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}")
-                    )
-                else:
-                    batch = headers.get("sforce-query-options", "")
-                    reply = self.dispatch(
-                        method,
-                        version,
-                        segments[1:],
-                        dict(query),
-                        parsed,
-                        batch_size=_batch_size(batch),
-                    )
+                reply = self._authorized_request(
+                    method, version_match[1], segments[1:], dict(query), headers, body
+                )
             reply.headers.setdefault("Sforce-Limit-Info", self.limit_header)
             return reply
+
+    def _outage(self) -> Reply | None:
+        if not self.faults.unavailable:
+            return None
+        if self.faults.unavailable > 0:
+            self.faults.unavailable -= 1
+        message = "Service temporarily unavailable, please retry later"
+        return Reply(
+            self.faults.unavailable_status,
+            [{"message": message, "errorCode": "SERVER_UNAVAILABLE"}],
+        )
+
+    def _limited(self) -> Reply | None:
+        if not (self.faults.rate_limited or self.api_used >= self.daily_limit):
+            return None
+        used = self.daily_limit if self.faults.rate_limited else self.api_used
+        return Reply(
+            403,
+            [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
+            {"Sforce-Limit-Info": f"api-usage={used}/{self.daily_limit}"},
+        )
+
+    def _authorized_request(
+        self,
+        method: str,
+        version: str,
+        segments: list[str],
+        params: dict[str, str],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> Reply:
+        try:
+            if headers.get("content-type", "").startswith("text/csv"):
+                parsed: Any = body.decode("utf-8", "replace")
+            else:
+                parsed = json.loads(body) if body.strip() else None
+        except ValueError as exc:
+            return _error_reply(ApiError(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}"))
+        duplicate_header = headers.get("sforce-duplicate-rule-header", "").lower()
+        self.store.allow_duplicate_save = "allowsave=true" in duplicate_header
+        try:
+            return self.dispatch(
+                method,
+                version,
+                segments,
+                params,
+                parsed,
+                batch_size=_batch_size(headers.get("sforce-query-options", "")),
+            )
+        finally:
+            self.store.allow_duplicate_save = False
 
     def _authorized(self, header: str) -> bool:
         scheme, _, token = header.partition(" ")
@@ -255,6 +271,19 @@ class SalesforceApi:
             return self._route(method, version, segments, params, body, batch_size)
         except ApiError as error:
             return _error_reply(error)
+        except Exception:  # an emulator bug: answer as Salesforce does, not with a traceback
+            _log.exception("emulator failed on %s %s", method, "/".join(segments))
+            error_id = secrets.token_hex(6)
+            return Reply(
+                500,
+                [
+                    {
+                        "message": "An unexpected error occurred. Please include this ErrorId "
+                        f"if you contact support: {error_id}",
+                        "errorCode": "UNKNOWN_EXCEPTION",
+                    }
+                ],
+            )
 
     def _route(
         self,
@@ -301,6 +330,8 @@ class SalesforceApi:
                 return self._composite(version, body)
             if rest[0] == "sobjects":
                 return self._collections(method, version, rest[1:], params, body)
+        if head == "jobs" and rest and rest[0] in ("ingest", "query"):
+            return self.bulk2.handle(method, version, rest[0], rest[1:], params, body)
         raise _NOT_FOUND
 
     # -- sObject rows -----------------------------------------------------------------------
@@ -503,8 +534,8 @@ class SalesforceApi:
         if query.count_only:
             return Reply(200, {"totalSize": len(rows), "done": True, "records": []})
         rendered = [self.render(version, query.obj, r, query.fields) for r in rows]
-        for row, wanted in zip(rendered, itertools.repeat(set(query.fields)), strict=False):
-            if "Id" not in wanted:
+        if "Id" not in query.fields:  # a row read adds Id; a query shows only what it selects
+            for row in rendered:
                 row.pop("Id", None)
         return self._page(version, rendered, 0, batch)
 
@@ -570,7 +601,7 @@ class SalesforceApi:
             out: list[dict[str, Any] | None] = []
             for raw in ids:
                 canonical = normalize_id(raw)
-                record = self.store._records.get(obj.name, {}).get(canonical or "")
+                record = self.store.find(obj, canonical) if canonical else None
                 out.append(self.render(version, obj, record, fields) if record else None)
             return Reply(200, out)
         if len(rest) == 2 and method == "PATCH":
@@ -769,7 +800,7 @@ class SalesforceApi:
         except ApiError as error:
             return _error_reply(error)
         parts = urlsplit(url)
-        segments = [s for s in parts.path.split("/") if s]
+        segments = [unquote(s) for s in parts.path.split("/") if s]
         if len(segments) < 3 or segments[:2] != ["services", "data"]:
             return _error_reply(_NOT_FOUND)
         match = _VERSION.match(segments[2])

@@ -13,7 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -41,10 +41,13 @@ def build_app(emulator: SalesforceEmulator) -> Starlette:
     api = emulator.api
 
     async def salesforce(request: Request) -> Response:
+        try:
+            body = await request.body()
+        except ClientDisconnect:  # the client gave up (e.g. its timeout): nobody to answer
+            return Response(status_code=499)
         latency = api.faults.latency
         if latency > 0:
             await asyncio.sleep(latency)
-        body = await request.body()
         base_url = f"{request.url.scheme}://{request.url.netloc}"
         reply = api.handle(
             request.method,
@@ -54,6 +57,13 @@ def build_app(emulator: SalesforceEmulator) -> Starlette:
             body,
             base_url,
         )
+        if reply.text is not None:
+            return Response(
+                reply.text,
+                status_code=reply.status,
+                headers=reply.headers,
+                media_type=reply.content_type,
+            )
         return _json_response(reply.status, reply.body, reply.headers)
 
     async def control(request: Request) -> Response:

@@ -25,7 +25,7 @@ class SalesforceControl:
         Records and the API usage count stay (``reset_all`` empties the org).
         """
         api = self._api
-        with api.store.lock:
+        with api.lock:
             api.faults.reset()
             api.restore_initial_token()
 
@@ -40,8 +40,9 @@ class SalesforceControl:
 
     def unavailable(self, times: int | None = None, status: int = 503) -> None:
         """Answer ``status`` (503) to the next ``times`` API calls (``None``: to all)."""
-        self._api.faults.unavailable = -1 if times is None else times
-        self._api.faults.unavailable_status = status
+        with self._api.lock:
+            self._api.faults.unavailable = -1 if times is None else times
+            self._api.faults.unavailable_status = status
 
     def expire_credentials(self) -> None:
         """Every token issued so far answers 401 ``INVALID_SESSION_ID``; a refresh_token grant
@@ -54,9 +55,10 @@ class SalesforceControl:
 
     def set_daily_limit(self, limit: int, used: int | None = None) -> None:
         """Change the daily API request allocation (and optionally the count used so far)."""
-        self._api.daily_limit = limit
-        if used is not None:
-            self._api.api_used = used
+        with self._api.lock:
+            self._api.daily_limit = limit
+            if used is not None:
+                self._api.api_used = used
 
     def workflow_events(self) -> list[tuple[str, dict[str, Any]]]:
         """Platform events published so far, oldest first, with their non-empty fields."""

@@ -18,7 +18,8 @@ Field keys: ``name``, ``label``, ``type`` (Salesforce describe types), ``length`
 create), ``defaultedOnCreate``, ``picklist`` (values), ``restricted``, ``referenceTo``,
 ``relationshipName``, ``unique``, ``externalId``, ``nameField``. Objects may list
 ``validationRules``: ``{"name", "field", "operator" (< <= > >= = != blank), "value",
-"message", "errorDisplayField"}``.
+"message", "errorDisplayField"}``, and ``duplicateRules``: ``{"name", "matchRule",
+"fields", "action" (allow | block)}``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FieldDef", "ObjectDef", "OrgSchema", "ValidationRule", "load_schema"]
+__all__ = [
+    "DuplicateRule",
+    "FieldDef",
+    "ObjectDef",
+    "OrgSchema",
+    "ValidationRule",
+    "load_schema",
+]
 
 _DEFAULT_LENGTHS = {
     "string": 255,
@@ -191,6 +199,18 @@ class ValidationRule:
 
 
 @dataclass
+class DuplicateRule:
+    """A duplicate rule: records matching on every ``fields`` value (case-insensitive, all
+    non-empty) are duplicates. ``allow`` rules refuse the save through the API unless the
+    request sends ``Sforce-Duplicate-Rule-Header: allowSave=true``; ``block`` rules always do."""
+
+    name: str
+    match_rule: str
+    fields: list[str]
+    action: str = "allow"
+
+
+@dataclass
 class ObjectDef:
     """One sObject: its names, key prefix and fields (by name, in describe order)."""
 
@@ -201,6 +221,7 @@ class ObjectDef:
     custom: bool
     fields: dict[str, FieldDef] = field(default_factory=dict)
     validation_rules: list[ValidationRule] = field(default_factory=list)
+    duplicate_rules: list[DuplicateRule] = field(default_factory=list)
 
     @property
     def is_platform_event(self) -> bool:
@@ -471,6 +492,15 @@ def _merge(schema: OrgSchema, data: dict[str, Any]) -> None:
             for business in spec.get("fields", []):
                 made = _field_from_json(business)
                 obj.fields[made.name] = made
+        for dup in spec.get("duplicateRules", []):
+            obj.duplicate_rules.append(
+                DuplicateRule(
+                    name=str(dup["name"]),
+                    match_rule=str(dup.get("matchRule", dup["name"] + "_Match")),
+                    fields=[str(f) for f in dup["fields"]],
+                    action=str(dup.get("action", "allow")),
+                )
+            )
         for rule in spec.get("validationRules", []):
             obj.validation_rules.append(
                 ValidationRule(

@@ -21,7 +21,7 @@ from crmlink_salesforce.emulator.errors import ApiError
 from crmlink_salesforce.emulator.ids import IdAllocator, normalize_id
 from crmlink_salesforce.emulator.schema import FieldDef, ObjectDef, OrgSchema
 
-__all__ = ["DEFAULT_USER_ID", "OrgStore", "format_datetime", "now"]
+__all__ = ["DEFAULT_USER_ID", "DuplicatesDetected", "OrgStore", "format_datetime", "now"]
 
 DEFAULT_USER_ID = "0055g0000000001AAA"
 """The emulated integration user that owns and creates every record."""
@@ -90,6 +90,8 @@ class OrgStore:
         self._unique: dict[tuple[str, str], dict[str, str]] = {}
         self._journal: list[tuple[str, str, dict[str, Any] | None, bool]] | None = None
         self.events: list[tuple[str, dict[str, Any]]] = []
+        self.allow_duplicate_save = False
+        """Set while a request carries ``Sforce-Duplicate-Rule-Header: allowSave=true``."""
 
     # -- state ------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -114,7 +116,7 @@ class OrgStore:
 
     # -- transactions -----------------------------------------------------------------------
     @contextmanager
-    def transaction(self, all_or_none: bool = True) -> Iterator[_Savepoint]:
+    def transaction(self) -> Iterator[_Savepoint]:
         """A savepoint; call ``rollback()`` on the yielded object to undo what followed it."""
         with self.lock:
             outer = self._journal
@@ -185,6 +187,10 @@ class OrgStore:
                 f"Provided external ID field does not exist or is not accessible: {raw_id}",
             )
         return canonical
+
+    def find(self, obj: ObjectDef, id_: str) -> dict[str, Any] | None:
+        """The live record with this canonical id, or ``None``."""
+        return self._records.get(obj.name, {}).get(id_)
 
     def get(self, obj: ObjectDef, id_: str) -> dict[str, Any]:
         """The stored record; ``ENTITY_IS_DELETED`` / ``NOT_FOUND`` as 404."""
@@ -449,6 +455,7 @@ class OrgStore:
             if rule.violated(record):
                 shown = [rule.error_display_field] if rule.error_display_field else []
                 raise ApiError(400, "FIELD_CUSTOM_VALIDATION_EXCEPTION", rule.message, shown)
+        self._check_duplicates(obj, record, own_id)
         for field in obj.fields.values():
             value = record.get(field.name)
             if not field.unique or value is None:
@@ -462,6 +469,23 @@ class OrgStore:
                     f"with id: {holder}",
                     [],
                 )
+
+    def _check_duplicates(self, obj: ObjectDef, record: dict[str, Any], own_id: str | None) -> None:
+        for rule in obj.duplicate_rules:
+            if rule.action != "block" and self.allow_duplicate_save:
+                continue
+            wanted = [record.get(name) for name in rule.fields]
+            if any(value in (None, "") for value in wanted):
+                continue
+            keys = [str(value).lower() for value in wanted]
+            matches = [
+                other["Id"]
+                for other in self.live(obj)
+                if other["Id"] != own_id
+                and [str(other.get(name) or "").lower() for name in rule.fields] == keys
+            ]
+            if matches:
+                raise DuplicatesDetected(obj, rule, matches[:10])
 
     @staticmethod
     def _apply_formulas(
@@ -481,6 +505,56 @@ class OrgStore:
                     record[field.name] = _STAGE_PROBABILITY.get(str(record.get("StageName")))
             elif field.formula == "id_if_blank" and record.get(field.name) is None:
                 record[field.name] = record.get("Id")
+
+
+class DuplicatesDetected(ApiError):
+    """``DUPLICATES_DETECTED``, with Salesforce's ``duplicateResut`` (sic) body."""
+
+    MESSAGE = "You're creating a duplicate record. We recommend you use an existing record instead."
+
+    def __init__(self, obj: ObjectDef, rule: Any, matches: list[str]) -> None:
+        super().__init__(400, "DUPLICATES_DETECTED", self.MESSAGE, [])
+        self.obj = obj
+        self.rule = rule
+        self.matches = matches
+
+    def as_body(self) -> list[dict[str, Any]]:
+        url = f"/services/data/v59.0/sobjects/{self.obj.name}"
+        match_records = [
+            {
+                "additionalInformation": [],
+                "fieldDiffs": [],
+                "matchConfidence": 100.0,
+                "record": {"attributes": {"type": self.obj.name, "url": f"{url}/{id_}"}, "Id": id_},
+            }
+            for id_ in self.matches
+        ]
+        return [
+            {
+                "duplicateResut": {
+                    "allowSave": self.rule.action != "block",
+                    "duplicateRule": self.rule.name,
+                    "duplicateRuleEntityType": self.obj.name,
+                    "errorMessage": self.MESSAGE,
+                    "matchResults": [
+                        {
+                            "entityType": self.obj.name,
+                            "errors": [],
+                            "matchEngine": "ExactMatchEngine",
+                            "matchRecords": match_records,
+                            "rule": self.rule.match_rule,
+                            "size": len(match_records),
+                            "success": True,
+                        }
+                    ],
+                },
+                "errorCode": self.code,
+                "message": self.message,
+            }
+        ]
+
+    def as_status(self) -> dict[str, Any]:
+        return {"statusCode": self.code, "message": "Use one of these records?", "fields": []}
 
 
 class _Savepoint:

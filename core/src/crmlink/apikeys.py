@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 KEY_ID_PREFIX = "ck_"
-SECRET_PREFIX = "cs_"
+SECRET_PREFIX = "cs_"  # noqa: S105 (a prefix, not a secret)
 _SCHEME = "sha256"
 _DOMAIN = b"crmlink-api-key-v1\x00"
 

@@ -81,7 +81,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def _ordered_text() -> Any:
-    """Text compared by code point everywhere (``COLLATE "C"`` on PostgreSQL), like Python's sort."""
+    """Text ordered by code point everywhere (``COLLATE "C"`` on PostgreSQL), as Python sorts."""
     return Text().with_variant(Text(collation="C"), "postgresql")
 
 

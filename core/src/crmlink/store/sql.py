@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import (
     Connection,
@@ -61,7 +61,19 @@ from crmlink.store._tables import (
 )
 from crmlink.store.base import IdempotencyClaim, StoredConnection
 
-__all__ = ["MIGRATIONS_DIR", "SqlStore", "create_sql_engine", "head_revision", "upgrade"]
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+    from crmlink.store.base import Store
+
+__all__ = [
+    "MIGRATIONS_DIR",
+    "SqlStore",
+    "alembic_config",
+    "create_sql_engine",
+    "head_revision",
+    "upgrade",
+]
 
 log = logging.getLogger("crmlink.store.sql")
 
@@ -152,8 +164,12 @@ def _install_sqlite_hooks(engine: Engine, *, wal: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def _alembic_config(connection: Connection | None = None) -> Any:
-    from alembic.config import Config
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic ``Config`` for crmlink's migrations, built in code (no ``alembic.ini``).
+
+    With ``connection``, the migrations run on it (inside its transaction).
+    """
+    from alembic.config import Config  # imported when needed: most processes never migrate
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
@@ -173,7 +189,7 @@ def _upgrade_engine(engine: Engine, revision: str) -> None:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _MIGRATION_LOCK}
                 )
-            command.upgrade(_alembic_config(connection), revision)
+            command.upgrade(alembic_config(connection), revision)
 
 
 def upgrade(url: str, revision: str = "head") -> None:
@@ -189,7 +205,7 @@ def head_revision() -> str:
     """The newest migration shipped with this version of crmlink."""
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
@@ -243,9 +259,7 @@ class SqlStore:
         from alembic.runtime.migration import MigrationContext
 
         with self._engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection, opts={"version_table": VERSION_TABLE}
-            )
+            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
             return context.get_current_revision()
 
     def is_current(self) -> bool:
@@ -540,7 +554,14 @@ class SqlStore:
         return IdempotencyClaim("running")
 
     def complete_idempotency_key(self, app_id: str, key: str, response: dict[str, Any]) -> None:
-        """Store the answer of the request that claimed ``key``: later claims replay it."""
+        """Store the answer of the request that claimed ``key``: later claims replay it.
+
+        If the key is gone (released, or purged meanwhile) there is nothing to complete and this
+        does nothing, where :class:`MemoryStore` raises ``KeyError``: a durable store must not
+        fail the request whose work is already done.
+        """
+        if _unstorable(app_id, key):
+            return
         with self._write() as db:
             db.execute(
                 update(idempotency_keys)
@@ -642,9 +663,7 @@ class SqlStore:
         ``app_id``, when given) or was already revoked."""
         if _unstorable(key_id):
             return False
-        query = update(api_keys).where(
-            api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None)
-        )
+        query = update(api_keys).where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
         if app_id is not None:
             query = query.where(api_keys.c.app_id == app_id)
         with self._write() as db:
@@ -685,3 +704,9 @@ def _check_limit(limit: int) -> None:
 def _text(value: str | None) -> str | None:
     """Free text (a CRM's error message) made storable: NUL becomes U+FFFD."""
     return value.replace("\x00", "\ufffd") if value is not None else None
+
+
+if TYPE_CHECKING:
+
+    def _implements_the_protocol(store: SqlStore) -> Store:
+        return store  # mypy checks SqlStore against the Store protocol here

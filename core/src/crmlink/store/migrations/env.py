@@ -10,10 +10,9 @@ comparison target below.
 from __future__ import annotations
 
 from alembic import context
+from crmlink.store._tables import VERSION_TABLE, metadata
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import Connection
-
-from crmlink.store._tables import VERSION_TABLE, metadata
 
 config = context.config
 

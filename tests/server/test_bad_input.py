@@ -75,6 +75,9 @@ def test_payload_violations_are_listed_with_paths(http: httpx.Client) -> None:
         "/api/v1/crm/bad%2Fslash/objects/opportunity/events/create_opportunity",
         "/api/v1/crm/" + "x" * 300 + "/objects/opportunity/events/create_opportunity",
         "/api/v1/crm/bad/objects/opportunity/events/create_opportunity/extra",
+        "/api/v1/crm/bad/objects/opp%00/events/create_opportunity",
+        "/api/v1/crm/bad/objects/opportunity/events/create%00",
+        "/api/v1/crm/bad/objects/opportunity/Opportunity:%00/events/document_updated",
         "/api/v2/crm/bad",
     ],
 )

@@ -231,18 +231,10 @@ def test_demo_is_idempotent_and_its_curl_commands_work(tmp_path: Path, _: int) -
         finally:
             process.terminate()
             process.wait(timeout=30)
-        assert (
-            '"action":"create"' in outputs[0]
-        )
-        assert (
-            '"document_name":"Apple Sales Contract"' in outputs[0]
-        )
-        assert (
-            '"action":"update"' in outputs[1]
-        )
-        assert (
-            '"document_name":"Sales Contract"' in outputs[1]
-        )
+        assert '"action":"create"' in outputs[0]
+        assert '"document_name":"Apple Sales Contract"' in outputs[0]
+        assert '"action":"update"' in outputs[1]
+        assert '"document_name":"Sales Contract"' in outputs[1]
         assert '"data":{}' in outputs[2]
         assert '"invocations"' in outputs[3]
     key_line = [ln for ln in printed[0].splitlines() if "API key" in ln]

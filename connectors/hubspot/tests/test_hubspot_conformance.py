@@ -3,9 +3,8 @@
 Two profiles run it. ``TestHubSpotConformance`` maps the app's opportunity to a custom object
 (``2-9002``, loaded from tests/data/conformance_portal.json) whose schema requires a name and a
 close date, as the suite demands. ``TestHubSpotDealsConformance`` maps it to HubSpot's own
-``deals``: HubSpot's API requires only ``dealname`` and ``dealstage`` on a deal, so the two tests
-that need a *required* date field are marked as the known difference (strict xfail: they fail
-the run if HubSpot's rules in the emulator ever change).
+``deals``: HubSpot's API requires only ``dealname`` and ``dealstage`` on a deal, which the
+profile says with ``deal_date_required=False``.
 """
 
 from __future__ import annotations
@@ -53,11 +52,6 @@ class TestHubSpotConformance(_Fixtures, ConnectorConformance):
     )
 
 
-_NOT_REQUIRED = (
-    "HubSpot's API does not require closedate on deals (only dealname and dealstage)"
-)
-
-
 class TestHubSpotDealsConformance(_Fixtures, ConnectorConformance):
     connector = "hubspot"
     profile = CrmProfile(
@@ -70,15 +64,6 @@ class TestHubSpotDealsConformance(_Fixtures, ConnectorConformance):
         deal_picklist_valid="contractsent",
         deal_picklist_invalid="Not A Stage",
         readonly_field="hs_is_closed",
+        deal_date_required=False,  # HubSpot requires dealname and dealstage, not closedate
         **_CONTACT,
     )
-
-    @pytest.mark.xfail(reason=_NOT_REQUIRED, strict=True)
-    def test_catalog_describes_fields_and_flags(self, *args: Any, **kwargs: Any) -> None:
-        super().test_catalog_describes_fields_and_flags(*args, **kwargs)
-
-    @pytest.mark.xfail(reason=_NOT_REQUIRED, strict=True)
-    def test_required_field_missing_at_run_time_is_crm_validation(
-        self, *args: Any, **kwargs: Any
-    ) -> None:
-        super().test_required_field_missing_at_run_time_is_crm_validation(*args, **kwargs)

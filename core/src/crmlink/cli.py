@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
@@ -111,7 +112,8 @@ def _serve(args: argparse.Namespace) -> int:
         )
     app = create_app(settings, store=store)
     if args.demo:
-        credentials = settings.key_file.with_name("crmlink-demo.json")
+        base = settings.key_file or Path.cwd() / "crmlink.key"
+        credentials = base.with_name("crmlink-demo.json")
         demo = setup_demo(store, app.state.engine, credentials)
         print(demo.instructions(f"http://{args.host}:{args.port}"), flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=args.access_log)
@@ -182,7 +184,17 @@ def _emulate(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``crmlink`` command."""
+    from crmlink.secrets import SecretKeyError
+
     args = _build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except SecretKeyError as exc:
+        print(f"crmlink: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "db":

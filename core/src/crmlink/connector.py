@@ -221,9 +221,7 @@ class Connector(ABC, Generic[S]):
         try:
             return BatchResult(record=call())
         except CrmlinkError as exc:
-            code = exc.crm.code if exc.crm else exc.type
-            fields = exc.crm.fields if exc.crm else ()
-            return BatchResult(error=CrmError(code=code, message=exc.message, fields=fields))
+            return BatchResult(error=exc.crm or CrmError(code=exc.type, message=exc.message))
 
     def close(self) -> None:
         """Release network resources (sessions, pools)."""

@@ -94,14 +94,21 @@ class HubSpotConnector(Connector[HubSpotSettings]):
         )
         self._client = hubspot.Client.create(
             host=settings.base_url,
-            api_factory=ApiFactory(self._pool, lambda: self._access_token, settings.timeout),
+            api_factory=ApiFactory(self._pool, lambda: self._access_token),
         )
         self._catalog: dict[str, CatalogObject] = {}
         self._custom: dict[str, dict[str, Any]] | None = None
 
     # -- the call policy -----------------------------------------------------------------------
-    def _call(self, call: Callable[[], T], *, object: str | None = None) -> T:
-        """Run one API call with token renewal, bounded retries and error normalization."""
+    def _call(
+        self, call: Callable[[], T], *, object: str | None = None, idempotent: bool = False
+    ) -> T:
+        """Run one API call with token renewal, bounded retries and error normalization.
+
+        A request that may have reached HubSpot before the connection broke (a read timeout, a
+        reset) is retried only when ``idempotent``: a create retried blindly could be stored
+        twice. Refused connections and HTTP 5xx answers are retried either way.
+        """
         attempt = 0
         renewed = False
         while True:
@@ -116,6 +123,8 @@ class HubSpotConnector(Connector[HubSpotSettings]):
                 self._renew_token()
                 continue
             wait = self._retry_wait(failure, attempt)
+            if failure.category in ("TRANSPORT", "BAD_ANSWER") and not idempotent:
+                wait = None
             if wait is None:
                 raise normalize(
                     failure, object=object, retry_after=self._retry_after(failure)
@@ -128,7 +137,11 @@ class HubSpotConnector(Connector[HubSpotSettings]):
         if is_api_exception(exc):
             return parse_failure(exc)
         if is_transport_error(exc):
-            return HubSpotFailure(0, "TRANSPORT", str(exc), [], [], None, {}, {})
+            category = "CONNECT" if _never_sent(exc) else "TRANSPORT"
+            return HubSpotFailure(0, category, str(exc), [], [], None, {}, {})
+        if isinstance(exc, ValueError) and type(exc).__module__ == "builtins":
+            # hubspot-api-client's models raise ValueError on an answer they cannot read
+            return HubSpotFailure(0, "BAD_ANSWER", str(exc), [], [], None, {}, {})
         raise exc
 
     def _retry_wait(self, failure: HubSpotFailure, attempt: int) -> float | None:
@@ -196,7 +209,8 @@ class HubSpotConnector(Connector[HubSpotSettings]):
                 answer = self._call(
                     lambda: self._client.crm.schemas.core_api.get_all(
                         _request_timeout=self.settings.timeout
-                    )
+                    ),
+                    idempotent=True,
                 )
             except ConnectionUnhealthy as exc:
                 if exc.crm is None or exc.crm.code != "MISSING_SCOPES":
@@ -251,6 +265,7 @@ class HubSpotConnector(Connector[HubSpotSettings]):
                 name, archived=False, _request_timeout=self.settings.timeout
             ),
             object=name,
+            idempotent=True,
         )
         props = [_property_json(p) for p in answer.results]
         described = catalog_object(name, label, plural, props, required, custom)
@@ -302,6 +317,7 @@ class HubSpotConnector(Connector[HubSpotSettings]):
                 object, id, body, _request_timeout=self.settings.timeout
             ),
             object=object,
+            idempotent=True,
         )
         return _record(object, answer, returning)
 
@@ -311,7 +327,12 @@ class HubSpotConnector(Connector[HubSpotSettings]):
         Without ``returning`` every property of the object is read (HubSpot would otherwise
         answer only its few default properties); the property list comes from the cached catalog.
         """
-        names = list(returning) if returning else list(self.describe_object(object).fields)
+        if returning:
+            names = list(returning)
+        else:
+            if object not in self._catalog:
+                self.describe_object(object)
+            names = list(self._catalog[object].fields)
         answer = self._call(
             lambda: self._objects.basic_api.get_by_id(
                 object,
@@ -320,6 +341,7 @@ class HubSpotConnector(Connector[HubSpotSettings]):
                 _request_timeout=self.settings.timeout,
             ),
             object=object,
+            idempotent=True,
         )
         return _record(object, answer, returning)
 
@@ -331,6 +353,7 @@ class HubSpotConnector(Connector[HubSpotSettings]):
                 object, id, _request_timeout=self.settings.timeout
             ),
             object=object,
+            idempotent=True,
         )
 
     def upsert(
@@ -407,7 +430,8 @@ class HubSpotConnector(Connector[HubSpotSettings]):
                     limit=1,
                     properties=["hs_object_id"],
                     _request_timeout=self.settings.timeout,
-                )
+                ),
+                idempotent=True,
             )
         except CrmlinkError as exc:
             return Health(ok=False, message=exc.message, api_usage=self.api_usage())
@@ -498,7 +522,11 @@ class HubSpotConnector(Connector[HubSpotSettings]):
                     body = BatchInputSimplePublicObjectId(
                         inputs=[SimplePublicObjectId(id=i) for i in live]
                     )
-                    self._call(partial(self._send_batch, "archive", object, body), object=object)
+                    self._call(
+                        partial(self._send_batch, "archive", object, body),
+                        object=object,
+                        idempotent=True,
+                    )
             except CrmlinkError as exc:
                 results.extend(_failed(exc) for _ in chunk)
                 continue
@@ -533,6 +561,7 @@ class HubSpotConnector(Connector[HubSpotSettings]):
                 object, body, _request_timeout=self.settings.timeout
             ),
             object=object,
+            idempotent=True,
         )
         return {str(r.id) for r in answer.results}
 
@@ -565,6 +594,19 @@ class HubSpotConnector(Connector[HubSpotSettings]):
     def close(self) -> None:
         """Close the connection pool."""
         self._pool.clear()
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """Whether a transport error happened before the request could reach HubSpot."""
+    reason = (
+        getattr(exc, "reason", None) if isinstance(exc, urllib3.exceptions.MaxRetryError) else exc
+    )
+    never_sent = (
+        urllib3.exceptions.NewConnectionError,
+        urllib3.exceptions.ConnectTimeoutError,
+        ConnectionRefusedError,
+    )
+    return isinstance(reason, never_sent)
 
 
 def _failed(exc: CrmlinkError) -> BatchResult:

@@ -134,7 +134,7 @@ def normalize(
         )
         named = f" ({object}:{existing})" if existing and object else ""
         return CrmValidation(f"HubSpot refused a duplicate: {failure.message}{named}", crm=crm)
-    if status == 404:
+    if status == 404 or (status == 400 and "Unable to infer object type" in failure.message):
         return NotFound(f"HubSpot: {failure.message}", crm=crm)
     if status in (401, 403):
         return ConnectionUnhealthy(

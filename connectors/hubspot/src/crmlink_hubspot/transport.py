@@ -5,8 +5,10 @@ lets the caller supply an ``api_factory`` that does it instead. Ours builds each
 with every ``ApiClient``'s REST client sending through one shared :class:`CountingPoolManager`:
 a ``urllib3.PoolManager`` subclass that, per request, waits on the portal's :class:`Pacer`,
 calls :func:`crmlink.connector.count_crm_call` and lets the pacer read the rate-limit headers.
-Nothing in the library is patched; retries are not delegated to urllib3 (it does not retry
-POST/PATCH on 429 and raises ``MaxRetryError`` instead of ``ApiException``; crm-apis.md B7).
+Nothing in the library is patched. urllib3 retries only failed connection attempts (nothing
+was sent); answers (429, 5xx) are retried by the connector itself, because urllib3's ``Retry``
+does not retry POST/PATCH on 429 and raises ``MaxRetryError`` instead of ``ApiException``
+(crm-apis.md B7).
 """
 
 from __future__ import annotations
@@ -42,17 +44,15 @@ class CountingPoolManager(urllib3.PoolManager):
 
 
 class ApiFactory:
-    """An ``api_factory`` for ``hubspot.Client``: sub-APIs built once, one shared pool."""
+    """An ``api_factory`` for ``hubspot.Client``: sub-APIs built once, one shared pool.
 
-    def __init__(
-        self,
-        pool: CountingPoolManager,
-        token: Callable[[], str],
-        timeout: float,
-    ) -> None:
+    ``token`` returns the current access token; it is set on the sub-API each time the client
+    hands it out, so a renewed OAuth token is used from the next call on.
+    """
+
+    def __init__(self, pool: CountingPoolManager, token: Callable[[], str]) -> None:
         self._pool = pool
         self._token = token
-        self._timeout = timeout
         self._apis: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 

@@ -43,12 +43,16 @@ class ServerSettings:
         )
 
     @property
-    def key_file(self) -> Path:
-        """Where the embedded default keeps its encryption key: beside the SQLite file."""
+    def key_file(self) -> Path | None:
+        """Where the embedded default keeps its encryption key: beside the SQLite file.
+
+        ``None`` for other databases: servers sharing one database must share one key, so it
+        has to come from ``CRMLINK_SECRET_KEY`` rather than from a file on one machine.
+        """
         url = make_url(self.database_url)
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             return Path(url.database).resolve().with_suffix(".key")
-        return Path.home() / ".crmlink" / "secret.key"
+        return None
 
     @property
     def is_sqlite(self) -> bool:

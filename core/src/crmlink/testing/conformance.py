@@ -198,7 +198,9 @@ class ConnectorConformance:
         deal = engine.catalog_object(connection, p.deal_object)
         required = {f.name for f in deal.required_on_create()}
         assert p.deal_name_field in required
-        assert p.deal_date_field in required
+        assert (p.deal_date_field in required) is p.deal_date_required
+        if not p.deal_date_required:
+            assert p.deal_picklist_field in required
         assert set(p.deal_required_constants) <= required
         picklist = deal.fields[p.deal_picklist_field]
         assert picklist.restricted_picklist
@@ -351,18 +353,22 @@ class ConnectorConformance:
         self, engine: Engine, connection: str
     ) -> None:
         p = self.profile
-        with pytest.raises(CrmValidation) as caught:
-            engine.invoke(
-                connection,
-                "opportunity",
-                "create_dated_opportunity",
+        # The mapping covers the required field from an optional payload field; the payload
+        # leaves it out, so the CRM itself refuses the record.
+        if p.deal_date_required:
+            payload, missing = (
                 {"name": "No date", "stage": p.deal_picklist_valid},
+                p.deal_date_field,
             )
+        else:
+            payload, missing = {"name": "No stage", "close_date": DATE}, p.deal_picklist_field
+        with pytest.raises(CrmValidation) as caught:
+            engine.invoke(connection, "opportunity", "create_dated_opportunity", payload)
         exc = caught.value
         assert exc.crm is not None
-        assert p.deal_date_field in exc.crm.fields
+        assert missing in exc.crm.fields
         assert exc.mapping_path == (
-            f"objects.opportunity.events.create_dated_opportunity.fields.{p.deal_date_field}"
+            f"objects.opportunity.events.create_dated_opportunity.fields.{missing}"
         )
 
     def test_restricted_picklist_constant_is_refused_at_mapping_time(

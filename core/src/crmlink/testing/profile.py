@@ -28,7 +28,8 @@ class CrmProfile:
     deal_text_field: str
     """Updateable free-text field for update events (``Description``, ``description``)."""
     deal_date_field: str
-    """A required-on-create date/datetime field the suite fills from a payload date."""
+    """A date/datetime field the suite fills from a payload date (required on create, unless
+    ``deal_date_required`` says the CRM does not require it)."""
     deal_picklist_field: str
     """A restricted picklist field of the deal object (``StageName``, ``dealstage``)."""
     deal_picklist_valid: str
@@ -46,6 +47,10 @@ class CrmProfile:
     """A field of that workflow event that receives the payload's name."""
     readonly_field: str = ""
     """A field of the deal object that is neither createable nor updateable."""
+    deal_date_required: bool = True
+    """Whether the CRM requires ``deal_date_field`` on create (HubSpot deals do not). When it
+    does not, the run-time required-field test leaves out the picklist field instead, which
+    must then be required."""
 
 
 class CrmControl(Protocol):

@@ -100,6 +100,11 @@ async def _body(request: Request) -> Any:
         ) from exc
 
 
+def _bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    return auth[7:].strip() if auth.lower().startswith("bearer ") else None
+
+
 def _wanted(request: Request, schema: ObjectSchema) -> list[str]:
     names: list[str] = []
     for raw in request.query_params.getlist("properties"):
@@ -128,17 +133,21 @@ class _Api:
             self.counter.hit()
             headers: dict[str, str] = {"X-HubSpot-Correlation-Id": str(uuid.uuid4())}
             try:
-                if self.control.latency:
-                    await asyncio.sleep(self.control.latency)
                 if scope_of is not None:
                     self._gate(request, scope_of(request))
-                    headers.update(self.limiter.admit(self.store.schema.portal_id))
+                    limits = self.limiter.admit(self.store.schema.portal_id)
+                    if self.control.is_oauth(_bearer(request)):
+                        # HubSpot sends no daily-limit headers on OAuth (public app) calls
+                        limits = {k: v for k, v in limits.items() if "Daily" not in k}
+                    headers.update(limits)
                 response = await handler(request)
             except ApiError as err:
                 if err.status == 429:
                     self.counter.limited()
                 headers.update(err.headers)
-                return _json(err.body(), err.status, headers)
+                response = _json(err.body(), err.status)
+            if self.control.latency:  # the work is done; only the answer is late
+                await asyncio.sleep(self.control.latency)
             response.headers.update(headers)
             return response
 
@@ -150,9 +159,7 @@ class _Api:
             raise self._fault_error(fault.status, fault.policy)
         if self.control.unavailable_status is not None:
             raise self._fault_error(self.control.unavailable_status, "")
-        auth = request.headers.get("authorization", "")
-        token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
-        state = self.control.token_state(token)
+        state = self.control.token_state(_bearer(request))
         if state == "invalid":
             raise ApiError(
                 status=401,
@@ -439,6 +446,42 @@ class _Api:
             schema.properties[prop.name] = prop
         return _json(prop.as_api(_now()), 201)
 
+    def _own_property(self, request: Request) -> tuple[ObjectSchema, PropertySchema]:
+        schema = self._schema(request)
+        name = request.path_params["propertyName"]
+        prop = schema.properties.get(name)
+        if prop is None:
+            raise ApiError(
+                404,
+                "OBJECT_NOT_FOUND",
+                f"Unable to find property {name} on object type {schema.object_type_id}",
+            )
+        return schema, prop
+
+    async def update_property(self, request: Request) -> Response:
+        schema, prop = self._own_property(request)
+        body = await _body(request)
+        if prop.hubspot_defined and set(body) - {"label", "description", "groupName", "options"}:
+            raise ApiError(400, "VALIDATION_ERROR", f"The definition of {prop.name} is read-only")
+        merged = prop.as_api(_now()) | {"readOnlyValue": prop.read_only_value} | body
+        updated = PropertySchema.from_json(merged | {"hubspotDefined": prop.hubspot_defined})
+        updated.validation = prop.validation
+        with self.store._lock:
+            schema.properties[prop.name] = updated
+        return _json(updated.as_api(_now()))
+
+    async def archive_property(self, request: Request) -> Response:
+        schema, prop = self._own_property(request)
+        if prop.hubspot_defined:
+            raise ApiError(
+                400,
+                "VALIDATION_ERROR",
+                f"{prop.name} is a HubSpot-defined property and cannot be archived",
+            )
+        with self.store._lock:
+            del schema.properties[prop.name]
+        return _empty()
+
     # -- custom object schemas -----------------------------------------------------------------
     def _schema_api(self, schema: ObjectSchema) -> dict[str, Any]:
         when = "2020-01-01T00:00:00.000Z"
@@ -498,9 +541,9 @@ class _Api:
         return _json(
             {
                 "fromObjectTypeId": from_schema.object_type_id,
-                "fromObjectId": int(from_id),
+                "fromObjectId": from_id,
                 "toObjectTypeId": to_schema.object_type_id,
-                "toObjectId": int(to_id),
+                "toObjectId": to_id,
                 "labels": [],
             },
             201,
@@ -540,11 +583,13 @@ class _Api:
         inputs = body.get("inputs") if isinstance(body, dict) else None
         if not isinstance(inputs, list):
             raise ApiError(400, "VALIDATION_ERROR", "Invalid input JSON")
+        if action not in ("create", "associate/default", "read", "archive"):
+            raise ApiError(404, "OBJECT_NOT_FOUND", f"Unknown batch action {action}")
         started = _now()
         results: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         for item in inputs:
-            from_id = str((item.get("from") or {}).get("id", ""))
+            from_id = str((item.get("from") or {}).get("id", item.get("id", "")))
             try:
                 if action == "archive":
                     for to in item.get("to") or []:
@@ -570,29 +615,16 @@ class _Api:
                     results.append(
                         {
                             "fromObjectTypeId": from_schema.object_type_id,
-                            "fromObjectId": int(from_id),
+                            "fromObjectId": from_id,
                             "toObjectTypeId": to_schema.object_type_id,
-                            "toObjectId": int(to_id),
+                            "toObjectId": to_id,
                             "labels": [],
                         }
                     )
-                elif action == "associate/default":
+                else:
                     specs = self.store.associate(from_schema, from_id, to_schema, to_id, None)
                     results.append(_default_result(from_id, to_id, specs[0]))
-                else:
-                    raise ApiError(404, "OBJECT_NOT_FOUND", f"Unknown batch action {action}")
             except ApiError as err:
-                if (
-                    err.status == 404
-                    and err.category == "OBJECT_NOT_FOUND"
-                    and action
-                    not in (
-                        "read",
-                        "create",
-                        "associate/default",
-                    )
-                ):
-                    raise
                 errors.append(err.batch_entry(None))
         if action == "archive":
             return _empty()
@@ -706,7 +738,7 @@ def _default_result(from_id: str, to_id: str, spec: tuple[str, int]) -> dict[str
 
 def _multi(to_id: str, specs: list[tuple[str, int]]) -> dict[str, Any]:
     return {
-        "toObjectId": int(to_id),
+        "toObjectId": to_id,
         "associationTypes": [{"category": c, "typeId": t, "label": None} for c, t in specs],
     }
 
@@ -722,7 +754,8 @@ def _object_scope(kind: str) -> Callable[[Request], str]:
         elif name in ("0-1", "0-2", "0-3"):
             name = {"0-1": "contacts", "0-2": "companies", "0-3": "deals"}[name]
         if kind == "schema":
-            return f"crm.schemas.{name}.read"
+            access = "read" if request.method == "GET" else "write"
+            return f"crm.schemas.{name}.{access}"
         write = request.method in (
             "POST",
             "PATCH",
@@ -763,6 +796,18 @@ def build_app(
         route("/crm/v3/properties/{objectType}", api.create_property, ["POST"], schemas),
         route(
             "/crm/v3/properties/{objectType}/{propertyName}", api.property_by_name, ["GET"], schemas
+        ),
+        route(
+            "/crm/v3/properties/{objectType}/{propertyName}",
+            api.update_property,
+            ["PATCH"],
+            schemas,
+        ),
+        route(
+            "/crm/v3/properties/{objectType}/{propertyName}",
+            api.archive_property,
+            ["DELETE"],
+            schemas,
         ),
         *[
             route(prefix, api.schemas, ["GET"], custom_schemas)

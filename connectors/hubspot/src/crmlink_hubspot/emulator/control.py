@@ -128,6 +128,11 @@ class EmulatorControl:
                 return "expired"
             return "invalid"
 
+    def is_oauth(self, token: str | None) -> bool:
+        """Whether ``token`` was issued by the OAuth endpoint (not the private-app token)."""
+        with self._lock:
+            return token is not None and token in self._issued
+
     def refresh(self, client_id: str, client_secret: str, refresh_token: str) -> str | None:
         """A refresh_token grant: a new access token, or ``None`` if the grant is refused."""
         ok = (

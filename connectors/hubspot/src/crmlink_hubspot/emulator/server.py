@@ -15,6 +15,8 @@ testing their own apps over HTTP (see docs/connectors/hubspot.md).
 from __future__ import annotations
 
 import json
+import sys
+import time
 from pathlib import Path
 from typing import Any, Self
 
@@ -97,8 +99,23 @@ class HubSpotEmulator:
         self._server.stop()
 
     def serve_forever(self) -> None:
-        """Serve in the foreground until interrupted (``crmlink emulate hubspot``)."""
-        self._server.serve_forever()
+        """Serve in the foreground until interrupted (``crmlink emulate hubspot``).
+
+        Prints the URL (with the port actually bound) and the token on stderr first.
+        """
+        self.start()
+        print(
+            f"HubSpot emulator: {self.url}  token: {self.token}  portal: {self.portal_id}",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
 
     # -- inspection ----------------------------------------------------------------------------
     def reset(self) -> None:
@@ -133,12 +150,20 @@ class HubSpotEmulator:
 
         async def faults(request: Request) -> Response:
             body = json.loads(await request.body() or b"{}")
-            if body.get("clear"):
+            if body.get("clear") or body.get("reset"):
                 self.control.reset()
             if body.get("rate_limit"):
                 self.control.rate_limit()
-            if body.get("unavailable"):
-                self.control.unavailable(int(body.get("status", 502)))
+            unavailable = body.get("unavailable")
+            status = int(body.get("status", 502))
+            if unavailable is True:
+                self.control.unavailable(status)
+            elif isinstance(unavailable, int) and unavailable > 0:
+                self.control.fail_next(status, unavailable)
+            if "daily_limit" in body:
+                self.limiter.daily_limit = int(body["daily_limit"])
+            if "burst_limit" in body:
+                self.limiter.burst_limit = int(body["burst_limit"])
             if body.get("expire_credentials"):
                 self.control.expire_credentials()
             if "latency" in body:
@@ -176,6 +201,7 @@ class HubSpotEmulator:
             Route(base + "/records/{objectType}", records, methods=["GET"]),
             Route(base + "/events", events, methods=["GET"]),
             Route(base + "/stats", stats, methods=["GET"]),
+            Route(base + "/state", stats, methods=["GET"]),
         ]
 
 

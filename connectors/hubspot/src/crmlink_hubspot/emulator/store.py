@@ -198,7 +198,8 @@ class PortalStore:
                 clean[name] = text
         if creating:
             for name in schema.required:
-                if not clean.get(name) and not schema.defaults.get(name):
+                refused = any(p.name == name for p in problems)
+                if not refused and not clean.get(name) and not schema.defaults.get(name):
                     message = f"Property {name} is required"
                     problems.append(PropertyProblem(name, "REQUIRED_PROPERTY", message))
         if problems:

@@ -21,9 +21,11 @@ Constructing a store does not touch the schema: call :meth:`SqlStore.upgrade` (o
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -60,6 +62,7 @@ from crmlink.store._tables import (
     invocations,
 )
 from crmlink.store.base import IdempotencyClaim, StoredConnection
+from crmlink.store.group_commit import GroupCommit
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -86,6 +89,7 @@ SQLITE_BUSY_TIMEOUT_S: Final = 30.0
 _MIGRATION_LOCK: Final = 0x63726D6C696E6B  # "crmlink": PostgreSQL advisory lock for upgrades
 _CLAIM_ATTEMPTS: Final = 8
 _WRITE: Final = "crmlink_write"
+_SINGLE_READ: Final = "crmlink_single_read"
 
 
 def _now() -> datetime:
@@ -160,8 +164,10 @@ def _install_sqlite_hooks(engine: Engine, *, wal: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        write = connection.get_execution_options().get(_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get(_SINGLE_READ, False):
+            return  # one SELECT is atomic on its own; an explicit BEGIN would cost a round trip
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE, False) else "BEGIN")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -227,6 +233,12 @@ class SqlStore:
         self._box = SecretBox(secret_key)
         self._engine = create_sql_engine(url, **engine_options)
         self._sqlite = self._engine.dialect.name == "sqlite"
+        # SQLite takes one writer at a time. Threads of this process queue here, in order,
+        # instead of in SQLite's busy handler, whose sleep-and-retry backoff turns contention
+        # into latency spikes of hundreds of milliseconds. Other processes still meet the
+        # busy timeout.
+        self._write_lock = threading.Lock() if self._sqlite else contextlib.nullcontext()
+        self._audit: GroupCommit[InvocationLog] = GroupCommit(self._insert_invocations)
 
     def __repr__(self) -> str:
         return f"SqlStore({self.url!r})"
@@ -273,8 +285,16 @@ class SqlStore:
             yield connection
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _single_read(self) -> Iterator[Connection]:
+        """For exactly one SELECT (the hot lookups): no explicit transaction on SQLite."""
         with self._engine.connect() as connection:
+            if self._sqlite:
+                connection.execution_options(**{_SINGLE_READ: True})
+            yield connection
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._write_lock, self._engine.connect() as connection:
             if self._sqlite:
                 connection.execution_options(**{_WRITE: True})
             with connection.begin():
@@ -313,7 +333,7 @@ class SqlStore:
         query = select(connections.c.version).where(
             connections.c.app_id == app_id, connections.c.connection_id == connection_id
         )
-        with self._read() as db:
+        with self._single_read() as db:
             version = db.execute(query).scalar_one_or_none()
         return int(version) if version is not None else None
 
@@ -422,25 +442,31 @@ class SqlStore:
 
     # -- invocations -----------------------------------------------------------------------------
     def record_invocation(self, log: InvocationLog) -> None:
+        """Append to the audit log; returns once the row is committed (group commit)."""
+        self._audit.add(log)
+
+    def _insert_invocations(self, logs: Sequence[InvocationLog]) -> None:
+        rows = [
+            {
+                "id": log.id,
+                "app_id": log.app_id,
+                "connection_id": log.connection_id,
+                "object": _text(log.object),
+                "event": _text(log.event),
+                "status": log.status,
+                "action": log.action,
+                "record_id": _text(log.record_id),
+                "error_type": log.error_type,
+                "error_message": _text(log.error_message),
+                "duration_ms": log.duration_ms,
+                "crm_calls": log.crm_calls,
+                "idempotency_key": log.idempotency_key,
+                "created_at": log.created_at,
+            }
+            for log in logs
+        ]
         with self._write() as db:
-            db.execute(
-                insert(invocations).values(
-                    id=log.id,
-                    app_id=log.app_id,
-                    connection_id=log.connection_id,
-                    object=_text(log.object),
-                    event=_text(log.event),
-                    status=log.status,
-                    action=log.action,
-                    record_id=_text(log.record_id),
-                    error_type=log.error_type,
-                    error_message=_text(log.error_message),
-                    duration_ms=log.duration_ms,
-                    crm_calls=log.crm_calls,
-                    idempotency_key=log.idempotency_key,
-                    created_at=log.created_at,
-                )
-            )
+            db.execute(insert(invocations), rows)
 
     def list_invocations(
         self,
@@ -650,7 +676,7 @@ class SqlStore:
         query = select(api_keys.c.app_id, api_keys.c.secret_hash, api_keys.c.revoked_at).where(
             api_keys.c.key_id == lookup
         )
-        with self._read() as db:
+        with self._single_read() as db:
             row = db.execute(query).first()
         stored = row.secret_hash if row is not None else apikeys.unusable_hash()
         matches = apikeys.verify_secret(key_id, secret, stored)

@@ -18,6 +18,8 @@ ROOT = Path(__file__).parent
 CONNECTORS = ["memory", "salesforce", "hubspot"]
 SOURCES = ["core/src", *(f"connectors/{c}/src" for c in CONNECTORS)]
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+# Test folders with sessions (and dependencies) of their own.
+_OWN_SESSIONS = ["--ignore=tests/fuzz", "--ignore=tests/browser"]
 
 
 def _constraints(session: nox.Session) -> list[str]:
@@ -51,9 +53,7 @@ def _workspace(*connectors: str) -> list[str]:
 def tests(session: nox.Session) -> None:
     """Core and cross-package tests (engine, server on SQLite, CLI, end to end)."""
     _install(session, *_workspace(*CONNECTORS), "pytest-timeout")
-    session.run(
-        "pytest", "tests", "-m", "not postgres and not browser and not fuzz", *session.posargs
-    )
+    session.run("pytest", "tests", *_OWN_SESSIONS, "-m", "not postgres", *session.posargs)
 
 
 @nox.session
@@ -69,7 +69,7 @@ def postgres(session: nox.Session) -> None:
     """The storage and server tests again, on a real PostgreSQL (CRMLINK_TEST_POSTGRES_URL)."""
     _install(session, *_workspace(*CONNECTORS), "pytest-timeout")
     env = {"CRMLINK_TEST_POSTGRES_URL": os.environ.get("CRMLINK_TEST_POSTGRES_URL", POSTGRES_URL)}
-    session.run("pytest", "tests", "-m", "postgres", *session.posargs, env=env)
+    session.run("pytest", "tests", *_OWN_SESSIONS, "-m", "postgres", *session.posargs, env=env)
 
 
 @nox.session
@@ -77,6 +77,13 @@ def fuzz(session: nox.Session) -> None:
     """A bounded schemathesis run against the live server's /openapi.json."""
     _install(session, *_workspace("memory"), "pytest-timeout", "schemathesis", "hypothesis")
     session.run("pytest", "tests/fuzz", "-m", "fuzz", *session.posargs)
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """CRM Link in a real headless Chromium (Debian's `chromium`, not a downloaded one)."""
+    _install(session, *_workspace("memory", "salesforce"), "pytest-timeout", "playwright")
+    session.run("pytest", "tests/browser", "-m", "browser", *session.posargs)
 
 
 @nox.session

@@ -1,4 +1,3 @@
-# ruff: noqa: S105, S106 - fake credentials for the local emulator
 """SalesforceConnector against the emulator over real HTTP (real simple-salesforce inside)."""
 
 from __future__ import annotations

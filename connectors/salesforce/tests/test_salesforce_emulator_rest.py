@@ -234,7 +234,7 @@ def test_unique_external_id_gives_duplicate_value(sf: Salesforce) -> None:
 
 
 def test_bad_token_is_401_invalid_session_id(emulator: SalesforceEmulator) -> None:
-    sf = make_client(emulator, token="wrong")  # noqa: S106
+    sf = make_client(emulator, token="wrong")
     with pytest.raises(SalesforceExpiredSession) as caught:
         sf.Account.create({"Name": "x"})
     assert caught.value.status == 401
@@ -677,7 +677,7 @@ def test_expired_token_until_refresh_grant(emulator: SalesforceEmulator) -> None
     )
     assert response.status_code == 200
     body = response.json()
-    assert body["token_type"] == "Bearer"  # noqa: S105
+    assert body["token_type"] == "Bearer"
     assert "refresh_token" not in body
     assert body["instance_url"] == emulator.url
     assert make_client(emulator, token=body["access_token"]).limits()

@@ -242,8 +242,10 @@ def test_the_page_replaces_crm_settings_keeping_what_is_left_blank(
         summary = page.get("/api/v1/link/connection").json()
         assert "s3cret" not in json.dumps(summary)
         form = {f["name"]: f for f in summary["settings_form"]}
-        assert form["api_token"]["secret"] and form["api_token"]["required"]
-        assert form["api_token"]["value"] is None and form["api_token"]["set"]
+        assert form["api_token"]["secret"]
+        assert form["api_token"]["required"]
+        assert form["api_token"]["value"] is None
+        assert form["api_token"]["set"]
         assert form["instance"]["value"] == "v1"
         changed = page.put(
             "/api/v1/link/settings", json={"settings": {"api_token": "", "instance": "v2"}}
@@ -278,8 +280,70 @@ def test_the_page_and_helper_are_served_from_the_package(server: LiveServer) -> 
     with httpx.Client(base_url=server.url) as http:
         page = http.get("/link/")
         helper = http.get("/link/crmlink.js")
-    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
     assert "frame-ancestors" in page.headers["content-security-policy"]
     assert page.headers["referrer-policy"] == "no-referrer"
-    assert helper.status_code == 200 and "javascript" in helper.headers["content-type"]
+    assert helper.status_code == 200
+    assert "javascript" in helper.headers["content-type"]
     assert "linkCRM" in helper.text
+
+
+def test_reopening_drops_what_the_definition_no_longer_has(server: LiveServer, app: App) -> None:
+    app.link_demo("acme")
+    changed = json.loads(json.dumps(DEMO_OBJECTS))
+    create = changed["opportunity"]["events"]["create_opportunity"]["payloadSchema"]
+    create["title"] = create.pop("name")
+    del changed["opportunity"]["events"]["document_updated"]
+    del changed["opportunity"]["fields"]["document_tags"]
+    with app.client() as client:
+        client.link("acme", "memory", {}, changed)
+    with _page(server, _token(app, "acme")["token"]) as page:
+        reopened = page.get("/api/v1/link/mapping").json()
+    prefix = "objects.opportunity"
+    assert reopened["dropped"] == [
+        f"{prefix}.fields.document_tags",
+        f"{prefix}.events.create_opportunity.fields.Name",
+        f"{prefix}.events.document_updated",
+    ]
+    opportunity = reopened["mapping"]["objects"]["opportunity"]
+    assert opportunity["fields"] == {"document_name": {"from": "Name"}}
+    assert opportunity["events"]["create_opportunity"]["fields"] == {
+        "StageName": {"value": "Prospecting"},
+        "CloseDate": {"value": "2026-12-31"},
+    }
+    assert reopened["mapping"]["objects"]["contact"] == DEMO_MAPPING["objects"]["contact"]
+
+
+def test_suggested_crm_objects_follow_names_and_aliases() -> None:
+    from crmlink.catalog import ObjectSummary
+    from crmlink.definitions import parse_definition
+    from crmlink.server.link.choices import suggest_objects
+
+    event = {"type": "create", "label": "Create"}
+    definition = parse_definition(
+        {
+            slug: {"label": label, "events": {"created": event}}
+            for slug, label in [
+                ("deal", "Deal"),
+                ("company", "Company"),
+                ("customer", "Customer"),
+                ("prospect", "Prospect"),
+                ("invoice", "Invoice"),
+            ]
+        }
+    )
+    crm = [
+        ObjectSummary(name="Opportunity", label="Opportunity", label_plural="Opportunities"),
+        ObjectSummary(name="Account", label="Account"),
+        ObjectSummary(name="Contact", label="Contact"),
+        ObjectSummary(name="Lead", label="Lead"),
+        ObjectSummary(name="companies", label="Companies"),
+    ]
+    assert suggest_objects(definition, crm) == {
+        "deal": ["Opportunity"],
+        "company": ["Account", "companies"],
+        "customer": ["Contact"],
+        "prospect": ["Lead"],
+        "invoice": [],
+    }

@@ -75,6 +75,9 @@ def create_app(
     app.state.signing_key = _signing_key(settings)
     install_error_handlers(app)
     app.include_router(router)
+    from crmlink.server.link import install_link  # CRM Link: link tokens, page API, the page
+
+    install_link(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.get("/healthz", include_in_schema=False)

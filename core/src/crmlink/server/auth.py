@@ -11,7 +11,7 @@ from fastapi.security import HTTPBasic
 
 from crmlink.errors import Unauthorized
 
-__all__ = ["AppId", "KeyVerifier", "current_app_id"]
+__all__ = ["AppId", "KeyVerifier", "basic_credentials", "current_app_id"]
 
 
 class _DocumentedBasic(HTTPBasic):
@@ -28,7 +28,8 @@ class KeyVerifier(Protocol):
     def verify_api_key(self, key_id: str, secret: str) -> str | None: ...
 
 
-def _credentials(header: str | None) -> tuple[str, str]:
+def basic_credentials(header: str | None) -> tuple[str, str]:
+    """``(key_id, secret)`` of an ``Authorization: Basic`` header; ``Unauthorized`` if unusable."""
     if not header:
         raise Unauthorized("missing Authorization header: use HTTP Basic with KEY_ID:SECRET")
     scheme, _, encoded = header.partition(" ")
@@ -50,7 +51,7 @@ async def current_app_id(request: Request, _: Annotated[object, Depends(_basic)]
     Runs on the event loop (one indexed lookup and one hash), sparing every request a
     thread-pool hop of its own; the endpoint's work then runs in one worker thread.
     """
-    key_id, secret = _credentials(request.headers.get("authorization"))
+    key_id, secret = basic_credentials(request.headers.get("authorization"))
     verifier: KeyVerifier = request.app.state.store
     app_id = verifier.verify_api_key(key_id, secret)
     if app_id is None:

@@ -172,13 +172,7 @@ def _emulate(args: argparse.Namespace) -> int:
     if args.token:
         kwargs["token"] = args.token
     emulator = factory(**kwargs)
-    print(
-        f"{args.name} emulator on http://{args.host}:{args.port or '<free port>'} "
-        "(Ctrl-C stops it)",
-        file=sys.stderr,
-        flush=True,
-    )
-    emulator.serve_forever()
+    emulator.serve_forever()  # prints its URL, with the port bound, and how to get in
     return 0
 
 

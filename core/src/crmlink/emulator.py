@@ -6,14 +6,15 @@ this runner so that tests, benchmarks and the CLI start them the same way.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol, Self
+from typing import Any, ClassVar, Protocol, Self
 
 import uvicorn
 
-__all__ = ["Emulator", "EmulatorFactory", "ThreadedServer"]
+__all__ = ["Emulator", "EmulatorFactory", "ServedEmulator", "ThreadedServer"]
 
 
 class ThreadedServer:
@@ -54,6 +55,52 @@ class ThreadedServer:
     def serve_forever(self) -> None:
         """Run in the foreground until interrupted (the CLI's ``emulate`` command)."""
         self._server.run()
+
+
+class ServedEmulator:
+    """Base of the shipped emulators: an app served by the ``ThreadedServer`` in ``_server``.
+
+    Subclasses build ``self._server`` in ``__init__`` and may extend ``describe()``.
+    """
+
+    name: ClassVar[str] = "CRM"
+    _server: ThreadedServer
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>`` (the port is known once started)."""
+        return self._server.url
+
+    def describe(self) -> str:
+        """The line ``serve_forever`` prints once listening: where, and how to get in."""
+        return f"{self.name} emulator: {self.url}"
+
+    def start(self) -> Self:
+        """Serve in a background thread; returns once the socket listens."""
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._server.stop()
+
+    def serve_forever(self) -> None:
+        """Serve in the foreground until interrupted (``crmlink emulate NAME``)."""
+        self.start()
+        print(self.describe(), file=sys.stderr, flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 class Emulator(Protocol):

@@ -422,7 +422,10 @@ class _Compiler:
             path = f"objects.{slug}"
             obj_map = document.objects.get(slug)
             if obj_map is None:
-                self.problem(path, "no choice made: map it to a CRM object or set crm_object null")
+                self.problem(
+                    path,
+                    "no choice made: choose a CRM object for it, or opt out (crm_object: null)",
+                )
                 continue
             compiled.crm_objects[slug] = obj_map.crm_object
             if obj_map.crm_object is None:

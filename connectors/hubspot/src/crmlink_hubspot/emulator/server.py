@@ -15,12 +15,10 @@ testing their own apps over HTTP (see docs/connectors/hubspot.md).
 from __future__ import annotations
 
 import json
-import sys
-import time
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
-from crmlink.emulator import ThreadedServer
+from crmlink.emulator import ServedEmulator, ThreadedServer
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -41,8 +39,10 @@ __all__ = ["DEFAULT_TOKEN", "HubSpotEmulator"]
 DEFAULT_TOKEN = "pat-na1-crmlink-emulator"  # noqa: S105 - the fake portal's well-known token
 
 
-class HubSpotEmulator:
+class HubSpotEmulator(ServedEmulator):
     """A local HubSpot portal: CRM objects, properties, associations, events, OAuth."""
+
+    name = "HubSpot"
 
     def __init__(
         self,
@@ -74,10 +74,8 @@ class HubSpotEmulator:
         self._server = ThreadedServer(self.app, host=host, port=port)
 
     # -- lifecycle -----------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        """Base URL: pass it as ``host`` to ``hubspot.Client.create``."""
-        return self._server.url
+    def describe(self) -> str:
+        return f"{super().describe()}  token: {self.token}  portal: {self.portal_id}"
 
     @property
     def token(self) -> str:
@@ -88,34 +86,6 @@ class HubSpotEmulator:
     def portal_id(self) -> int:
         """The portal's Hub ID (custom event names are ``pe<portalId>_...``)."""
         return self.schema.portal_id
-
-    def start(self) -> Self:
-        """Serve in a background thread; returns once the socket listens."""
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self._server.stop()
-
-    def serve_forever(self) -> None:
-        """Serve in the foreground until interrupted (``crmlink emulate hubspot``).
-
-        Prints the URL (with the port actually bound) and the token on stderr first.
-        """
-        self.start()
-        print(
-            f"HubSpot emulator: {self.url}  token: {self.token}  portal: {self.portal_id}",
-            file=sys.stderr,
-            flush=True,
-        )
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            self.stop()
 
     # -- inspection ----------------------------------------------------------------------------
     def reset(self) -> None:

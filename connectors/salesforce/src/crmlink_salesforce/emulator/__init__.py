@@ -16,9 +16,9 @@ or from a shell: ``crmlink emulate salesforce --port 8765 --token local-token``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
-from crmlink.emulator import ThreadedServer
+from crmlink.emulator import ServedEmulator, ThreadedServer
 
 from crmlink_salesforce.emulator.api import OAuthClient, SalesforceApi
 from crmlink_salesforce.emulator.app import build_app
@@ -30,8 +30,10 @@ __all__ = ["DEFAULT_TOKEN", "OAuthClient", "SalesforceControl", "SalesforceEmula
 DEFAULT_TOKEN = "00D5g0000000001!crmlink-emulator-token"  # noqa: S105 - a public test token
 
 
-class SalesforceEmulator:
+class SalesforceEmulator(ServedEmulator):
     """A Salesforce org served on a loopback address: REST API, OAuth, limits and faults."""
+
+    name = "Salesforce"
 
     def __init__(
         self,
@@ -55,10 +57,8 @@ class SalesforceEmulator:
         self._server = ThreadedServer(self.app, host=host, port=port)
 
     # -- lifecycle ---------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>`` (the port is known once started)."""
-        return self._server.url
+    def describe(self) -> str:
+        return f"{super().describe()}  token: {self.token}"
 
     @property
     def token(self) -> str:
@@ -69,25 +69,6 @@ class SalesforceEmulator:
     def oauth(self) -> OAuthClient:
         """The client id/secret, user and refresh token the OAuth endpoint accepts."""
         return self.api.oauth
-
-    def start(self) -> Self:
-        """Serve in a background thread; returns once the socket listens."""
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self._server.stop()
-
-    def serve_forever(self) -> None:
-        """Serve in the foreground until interrupted."""
-        self._server.serve_forever()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- inspection --------------------------------------------------------------------------
     def records(self, object_name: str) -> list[dict[str, Any]]:

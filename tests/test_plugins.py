@@ -58,7 +58,7 @@ def test_disabled_plugins_are_not_loaded(
     monkeypatch.setenv("CRMLINK_DISABLE_PLUGINS", "broken, good")
     host = PluginHost()
     assert "upper" not in host.transforms()
-    monkeypatch.setenv("CRMLINK_DISABLE_PLUGINS", "crmlink-memory")
+    monkeypatch.setenv("CRMLINK_DISABLE_PLUGINS", "broken,crmlink-memory")
     assert "memory" not in PluginHost().connectors()
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import re
 import threading
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,37 @@ from crmlink.store._tables import api_keys
 from crmlink.store.sql import SqlStore
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
+
+
+@contextlib.contextmanager
+def _driver_statements(store: SqlStore) -> Iterator[list[str]]:
+    """Every SQL statement the store's connections send, as the driver sees it.
+
+    Below SQLAlchemy on purpose: the hot lookups run on raw DB-API cursors. The pool is emptied
+    first so that every connection used inside the block is opened, and traced, in it.
+    """
+    statements: list[str] = []
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if store.dialect == "sqlite":
+            dbapi_connection.set_trace_callback(statements.append)
+            return
+        base = dbapi_connection.cursor_factory
+
+        class _Recording(base):  # type: ignore[misc,valid-type]
+            def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+                statements.append(str(query))
+                return super().execute(query, *args, **kwargs)
+
+        dbapi_connection.cursor_factory = _Recording
+
+    store.close()
+    event.listen(store.engine, "connect", on_connect)
+    try:
+        yield statements
+    finally:
+        event.remove(store.engine, "connect", on_connect)
+        store.close()
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -172,7 +205,6 @@ def test_verification_work_does_not_depend_on_the_key_existing(
     revoked_id, revoked_secret = sql_store.create_api_key(app_id)
     sql_store.revoke_api_key(revoked_id)
 
-    statements: list[str] = []
     comparisons: list[str] = []
     real_verify = apikeys.verify_secret
 
@@ -180,12 +212,8 @@ def test_verification_work_does_not_depend_on_the_key_existing(
         comparisons.append(stored)
         return real_verify(kid, sec, stored)
 
-    def on_execute(*args: Any) -> None:
-        statements.append(args[2])
-
     monkeypatch.setattr(apikeys, "verify_secret", counting_verify)
-    event.listen(sql_store.engine, "before_cursor_execute", on_execute)
-    try:
+    with _driver_statements(sql_store) as statements:
         shapes = []
         for kid, sec in [
             (key_id, secret),
@@ -198,7 +226,5 @@ def test_verification_work_does_not_depend_on_the_key_existing(
             sql_store.verify_api_key(kid, sec)
             queries = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
             shapes.append((len(queries), len(comparisons), len(comparisons[0])))
-    finally:
-        event.remove(sql_store.engine, "before_cursor_execute", on_execute)
     assert len(set(shapes)) == 1
     assert shapes[0][:2] == (1, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -116,6 +117,12 @@ def _serve(args: argparse.Namespace) -> int:
         credentials = base.with_name("crmlink-demo.json")
         demo = setup_demo(store, app.state.engine, credentials)
         print(demo.instructions(f"http://{args.host}:{args.port}"), flush=True)
+    # Everything loaded so far (modules, plugins, the app) lives as long as the process. Moving
+    # it out of the collector's reach keeps full collections short: with the connectors'
+    # client libraries imported, each one otherwise pauses every request in flight for
+    # about 100 ms.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=args.access_log)
     return 0
 

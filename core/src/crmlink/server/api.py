@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from crmlink.engine import Engine
-from crmlink.records import InvocationResult
-from crmlink.server.auth import AppId
-from crmlink.server.bodies import json_body, json_object, openapi_body
+from crmlink.server.auth import AppId, BasicAuth, authenticate
+from crmlink.server.bodies import json_body, json_object, openapi_body, parse_model
 from crmlink.server.schemas import (
     CatalogList,
     CatalogObjectOut,
@@ -83,9 +83,33 @@ def _connection_out(engine: Engine, stored: StoredConnection) -> ConnectionOut:
     )
 
 
-def _answer(result: InvocationResult) -> Response:
-    # The answer is built by the engine in the documented shape; serializing it directly skips
-    # a second validation pass through the response model on the hottest route.
+def _invoke(
+    request: Request,
+    raw_body: bytes,
+    connection_id: str,
+    object: str,
+    event: str,
+    record_id: str | None,
+    idempotency_key: str | None,
+) -> Response:
+    """One invocation, start to finish, in one worker thread: authenticate, parse, invoke.
+
+    The invoke routes are the hot path: they make one thread hop per request and keep every
+    database call off the event loop (see ``crmlink.server.auth.authenticate``). The checks run
+    in the same order as on the other routes: credentials, then the body.
+    """
+    app_id = authenticate(request)
+    body = parse_model(InvokeIn, raw_body, request.headers.get("content-type"))
+    result = _engine(request, app_id).invoke(
+        connection_id,
+        object,
+        event,
+        body.payload,
+        record_id=record_id,
+        idempotency_key=idempotency_key,
+    )
+    # Built by the engine in the documented shape; serializing it directly skips a second
+    # validation pass through the response model.
     return JSONResponse(result.as_dict())
 
 
@@ -99,19 +123,18 @@ def _answer(result: InvocationResult) -> Response:
     tags=["events"],
     openapi_extra=openapi_body(InvokeIn),
 )
-def invoke_create(
+async def invoke_create(
     request: Request,
-    app_id: AppId,
+    _: BasicAuth,
     connection_id: ConnectionID,
     object: str,
     event: str,
-    body: Annotated[InvokeIn, Depends(json_body(InvokeIn))],
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    result = _engine(request, app_id).invoke(
-        connection_id, object, event, body.payload, idempotency_key=idempotency_key
+    raw_body = await request.body()
+    return await run_in_threadpool(
+        _invoke, request, raw_body, connection_id, object, event, None, idempotency_key
     )
-    return _answer(result)
 
 
 @router.post(
@@ -123,25 +146,19 @@ def invoke_create(
     tags=["events"],
     openapi_extra=openapi_body(InvokeIn),
 )
-def invoke_on_record(
+async def invoke_on_record(
     request: Request,
-    app_id: AppId,
+    _: BasicAuth,
     connection_id: ConnectionID,
     object: str,
     record_id: Annotated[str, Path(alias="recordID", description="e.g. `Opportunity:0065g…`")],
     event: str,
-    body: Annotated[InvokeIn, Depends(json_body(InvokeIn))],
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    result = _engine(request, app_id).invoke(
-        connection_id,
-        object,
-        event,
-        body.payload,
-        record_id=record_id,
-        idempotency_key=idempotency_key,
+    raw_body = await request.body()
+    return await run_in_threadpool(
+        _invoke, request, raw_body, connection_id, object, event, record_id, idempotency_key
     )
-    return _answer(result)
 
 
 # -- connections --------------------------------------------------------------------------------

@@ -11,7 +11,14 @@ from fastapi.security import HTTPBasic
 
 from crmlink.errors import Unauthorized
 
-__all__ = ["AppId", "KeyVerifier", "basic_credentials", "current_app_id"]
+__all__ = [
+    "AppId",
+    "BasicAuth",
+    "KeyVerifier",
+    "authenticate",
+    "basic_credentials",
+    "current_app_id",
+]
 
 
 class _DocumentedBasic(HTTPBasic):
@@ -45,11 +52,11 @@ def basic_credentials(header: str | None) -> tuple[str, str]:
     return key_id, secret
 
 
-async def current_app_id(request: Request, _: Annotated[object, Depends(_basic)] = None) -> str:
-    """The id of the app whose valid, unrevoked API key signed this request.
+def authenticate(request: Request) -> str:
+    """The id of the app whose valid, unrevoked API key signed ``request``.
 
-    Runs on the event loop (one indexed lookup and one hash), sparing every request a
-    thread-pool hop of its own; the endpoint's work then runs in one worker thread.
+    It queries the database, so it runs in a worker thread, never on the event loop: a
+    blocking call there stalls every request in flight while it waits to take the GIL back.
     """
     key_id, secret = basic_credentials(request.headers.get("authorization"))
     verifier: KeyVerifier = request.app.state.store
@@ -59,4 +66,14 @@ async def current_app_id(request: Request, _: Annotated[object, Depends(_basic)]
     return app_id
 
 
+def current_app_id(request: Request, _: Annotated[object, Depends(_basic)] = None) -> str:
+    """The dependency form of :func:`authenticate` (FastAPI runs it in a worker thread)."""
+    return authenticate(request)
+
+
 AppId = Annotated[str, Depends(current_app_id)]
+"""The calling app's id, for routes that authenticate through FastAPI's dependencies."""
+
+BasicAuth = Annotated[object, Depends(_basic)]
+"""Documents HTTP Basic on a route that calls :func:`authenticate` itself, in the same worker
+thread as the rest of its work (the invoke routes: one thread hop per request, not two)."""

@@ -16,19 +16,18 @@ from pydantic import BaseModel, ValidationError
 
 from crmlink.errors import BadRequest, ErrorItem
 
-__all__ = ["json_body", "openapi_body"]
+__all__ = ["json_body", "json_object", "openapi_body", "parse_json_object", "parse_model"]
 
 M = TypeVar("M", bound=BaseModel)
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
-    content_type = request.headers.get("content-type", "")
-    media = content_type.split(";")[0].strip().lower()
+def parse_json_object(raw: bytes, content_type: str | None) -> dict[str, Any]:
+    """The body ``raw`` as a JSON object; ``BadRequest`` naming what is wrong otherwise."""
+    media = (content_type or "").split(";")[0].strip().lower()
     if media and media != "application/json" and not media.endswith("+json"):
         raise BadRequest(
             f"the request body must be a JSON object sent as application/json (not {media})"
         )
-    raw = await request.body()
     if not raw.strip():
         raise BadRequest("the request body is empty: send a JSON object")
     try:
@@ -48,33 +47,38 @@ async def _json_object(request: Request) -> dict[str, Any]:
     return body
 
 
+def parse_model(model: type[M], raw: bytes, content_type: str | None) -> M:
+    """The body ``raw`` as ``model``; ``BadRequest`` with a path per problem otherwise."""
+    body = parse_json_object(raw, content_type)
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        items = [
+            ErrorItem(
+                ".".join(str(p) for p in err["loc"]) or "body",
+                "unknown key"
+                if err["type"] == "extra_forbidden"
+                else "required key is missing"
+                if err["type"] == "missing"
+                else str(err["msg"]),
+            )
+            for err in exc.errors()
+        ]
+        raise BadRequest("the request body is malformed", errors=items) from None
+
+
 def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
     """A dependency that reads the body as ``model``."""
 
     async def read(request: Request) -> M:
-        body = await _json_object(request)
-        try:
-            return model.model_validate(body)
-        except ValidationError as exc:
-            items = [
-                ErrorItem(
-                    ".".join(str(p) for p in err["loc"]) or "body",
-                    "unknown key"
-                    if err["type"] == "extra_forbidden"
-                    else "required key is missing"
-                    if err["type"] == "missing"
-                    else str(err["msg"]),
-                )
-                for err in exc.errors()
-            ]
-            raise BadRequest("the request body is malformed", errors=items) from None
+        return parse_model(model, await request.body(), request.headers.get("content-type"))
 
     return read
 
 
 async def json_object(request: Request) -> dict[str, Any]:
     """A dependency that reads the body as any JSON object."""
-    return await _json_object(request)
+    return parse_json_object(await request.body(), request.headers.get("content-type"))
 
 
 def openapi_body(model: type[BaseModel] | None, description: str = "") -> dict[str, Any]:

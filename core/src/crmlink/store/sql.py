@@ -38,6 +38,7 @@ from sqlalchemy import (
     Engine,
     Row,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -53,6 +54,12 @@ from sqlalchemy.pool import StaticPool
 from crmlink import apikeys
 from crmlink.invocations import InvocationLog
 from crmlink.secrets import SecretBox
+from crmlink.store._prepared import (
+    ConnectionSource,
+    KeptConnections,
+    PooledConnections,
+    PreparedStatement,
+)
 from crmlink.store._tables import (
     VERSION_TABLE,
     api_keys,
@@ -89,7 +96,24 @@ SQLITE_BUSY_TIMEOUT_S: Final = 30.0
 _MIGRATION_LOCK: Final = 0x63726D6C696E6B  # "crmlink": PostgreSQL advisory lock for upgrades
 _CLAIM_ATTEMPTS: Final = 8
 _WRITE: Final = "crmlink_write"
-_SINGLE_READ: Final = "crmlink_single_read"
+
+
+_AUDIT_COLUMNS: Final = (
+    "id",
+    "app_id",
+    "connection_id",
+    "object",
+    "event",
+    "status",
+    "action",
+    "record_id",
+    "error_type",
+    "error_message",
+    "duration_ms",
+    "crm_calls",
+    "idempotency_key",
+    "created_at",
+)
 
 
 def _now() -> datetime:
@@ -165,8 +189,6 @@ def _install_sqlite_hooks(engine: Engine, *, wal: bool) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         options = connection.get_execution_options()
-        if options.get(_SINGLE_READ, False):
-            return  # one SELECT is atomic on its own; an explicit BEGIN would cost a round trip
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE, False) else "BEGIN")
 
 
@@ -239,6 +261,35 @@ class SqlStore:
         # busy timeout.
         self._write_lock = threading.Lock() if self._sqlite else contextlib.nullcontext()
         self._audit: GroupCommit[InvocationLog] = GroupCommit(self._insert_invocations)
+        # The per-request statements, compiled once, on their own connections (see
+        # crmlink.store._prepared).
+        self._direct: ConnectionSource = (
+            KeptConnections(self._engine)
+            if self._sqlite and not _is_memory_sqlite(self._engine.url)
+            else PooledConnections(self._engine)
+        )
+        self._key_lookup = PreparedStatement(
+            self._engine,
+            select(api_keys.c.app_id, api_keys.c.secret_hash, api_keys.c.revoked_at).where(
+                api_keys.c.key_id == bindparam("key_id")
+            ),
+            self._direct,
+        )
+        self._version_lookup = PreparedStatement(
+            self._engine,
+            select(connections.c.version).where(
+                connections.c.app_id == bindparam("app_id"),
+                connections.c.connection_id == bindparam("connection_id"),
+            ),
+            self._direct,
+        )
+        self._audit_insert = PreparedStatement(
+            self._engine,
+            insert(invocations).values(
+                {name: bindparam(name, type_=invocations.c[name].type) for name in _AUDIT_COLUMNS}
+            ),
+            self._direct,
+        )
 
     def __repr__(self) -> str:
         return f"SqlStore({self.url!r})"
@@ -259,6 +310,7 @@ class SqlStore:
 
     def close(self) -> None:
         """Close the pooled connections (the store stays usable: the pool refills on demand)."""
+        self._direct.close()
         self._engine.dispose()
 
     # -- schema ----------------------------------------------------------------------------------
@@ -282,14 +334,6 @@ class SqlStore:
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         with self._engine.connect() as connection:
-            yield connection
-
-    @contextmanager
-    def _single_read(self) -> Iterator[Connection]:
-        """For exactly one SELECT (the hot lookups): no explicit transaction on SQLite."""
-        with self._engine.connect() as connection:
-            if self._sqlite:
-                connection.execution_options(**{_SINGLE_READ: True})
             yield connection
 
     @contextmanager
@@ -330,12 +374,8 @@ class SqlStore:
         """One indexed single-column lookup by primary key: cheap enough for every invocation."""
         if _unstorable(app_id, connection_id):
             return None
-        query = select(connections.c.version).where(
-            connections.c.app_id == app_id, connections.c.connection_id == connection_id
-        )
-        with self._single_read() as db:
-            version = db.execute(query).scalar_one_or_none()
-        return int(version) if version is not None else None
+        row = self._version_lookup.first(app_id=app_id, connection_id=connection_id)
+        return int(row[0]) if row is not None else None
 
     def put_connection(self, connection: StoredConnection) -> StoredConnection:
         _check_storable(connection.app_id, connection.connection_id)
@@ -465,8 +505,8 @@ class SqlStore:
             }
             for log in logs
         ]
-        with self._write() as db:
-            db.execute(insert(invocations), rows)
+        with self._write_lock:
+            self._audit_insert.insert_many(rows)
 
     def list_invocations(
         self,
@@ -673,16 +713,12 @@ class SqlStore:
         comparison (against a throwaway hash when the key id is unknown).
         """
         lookup = key_id if not _unstorable(key_id) and len(key_id) <= 64 else ""
-        query = select(api_keys.c.app_id, api_keys.c.secret_hash, api_keys.c.revoked_at).where(
-            api_keys.c.key_id == lookup
-        )
-        with self._single_read() as db:
-            row = db.execute(query).first()
-        stored = row.secret_hash if row is not None else apikeys.unusable_hash()
+        row = self._key_lookup.first(key_id=lookup)
+        stored = str(row[1]) if row is not None else apikeys.unusable_hash()
         matches = apikeys.verify_secret(key_id, secret, stored)
-        if row is None or row.revoked_at is not None or not matches:
+        if row is None or row[2] is not None or not matches:
             return None
-        return str(row.app_id)
+        return str(row[0])
 
     def revoke_api_key(self, key_id: str, *, app_id: str | None = None) -> bool:
         """Revoke a key, effective for the next request. ``False`` if it does not exist (for

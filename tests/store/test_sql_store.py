@@ -144,7 +144,7 @@ def test_upgrade_an_empty_database(empty_url: str, secret_key: str) -> None:
     store = SqlStore(empty_url, secret_key=secret_key)
     try:
         store.upgrade()
-        assert store.current_revision() == head_revision() == "0001"
+        assert store.current_revision() == head_revision() == "0002"
         assert store.is_current()
         store.upgrade()  # idempotent
         assert store.is_current()
@@ -159,6 +159,25 @@ def test_upgrade_an_empty_database(empty_url: str, secret_key: str) -> None:
             assert compare_metadata(context, metadata) == []
         store.put_connection(secret_connection())
         assert store.connection_version("app-a", "cust-1") == 1
+    finally:
+        store.close()
+
+
+def test_upgrade_from_the_first_release_keeps_the_audit_log(
+    empty_url: str, secret_key: str
+) -> None:
+    upgrade(empty_url, "0001")
+    store = SqlStore(empty_url, secret_key=secret_key)
+    try:
+        store.put_connection(secret_connection())
+        store.record_invocation(InvocationLog("app-a", "cust-1", "contact", "e", id="kept"))
+        assert not store.is_current()
+        store.upgrade()
+        assert store.is_current()
+        assert [e.id for e in store.list_invocations("app-a", "cust-1")] == ["kept"]
+        indexes = {i["name"] for i in inspect(store.engine).get_indexes("crmlink_invocations")}
+        assert "ix_crmlink_invocations_app_id_connection_id_created_at" not in indexes
+        assert "ix_crmlink_invocations_app_id_connection_id_seq" in indexes
     finally:
         store.close()
 

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
 
 __all__ = ["InvocationLog"]
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _time_ordered_id() -> str:
+    """A UUID version 7 (RFC 9562) as 32 hex digits: 48 bits of Unix milliseconds, then random.
+
+    Ids made later sort later, so the audit log's unique index grows at its right edge instead
+    of taking every new id at a random page (which slows inserts as the log grows).
+    """
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(secrets.token_bytes(10), "big")
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # variant 10
+    return f"{value:032x}"
 
 
 @dataclass(slots=True)
@@ -31,7 +44,7 @@ class InvocationLog:
     duration_ms: float = 0.0
     crm_calls: int = 0
     idempotency_key: str | None = None
-    id: str = field(default_factory=lambda: uuid4().hex)
+    id: str = field(default_factory=_time_ordered_id)
     created_at: datetime = field(default_factory=_now)
 
     def as_dict(self) -> dict[str, Any]:

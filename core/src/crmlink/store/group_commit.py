@@ -1,9 +1,11 @@
 """Group commit: concurrent writers share one transaction, and each still waits for its commit.
 
 The audit log takes one row per invocation. Committing each row alone makes the commit the
-bottleneck of the whole server; here the first writer to arrive becomes the leader, writes every
-row queued so far in one transaction, and wakes the others. Nobody returns before the
-transaction holding its row is committed, so an answered invocation is always in the log.
+bottleneck of the whole server. Here writers queue on one lock: the first to get it takes every
+row queued so far, writes them in one transaction and lets go; each writer after it finds its row
+already written and returns at once. Nobody returns before the transaction holding its row is
+committed, so an answered invocation is always in the log, and each writer is woken exactly once
+(a condition variable's ``notify_all`` would wake every waiter on every commit).
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ __all__ = ["GroupCommit"]
 T = TypeVar("T")
 
 
-class _Entry(Generic[T]):
-    __slots__ = ("done", "error", "item")
+class _Batch(Generic[T]):
+    __slots__ = ("error", "items", "written")
 
-    def __init__(self, item: T) -> None:
-        self.item = item
-        self.done = False
+    def __init__(self) -> None:
+        self.items: list[T] = []
+        self.written = False
         self.error: BaseException | None = None
 
 
@@ -31,32 +33,26 @@ class GroupCommit(Generic[T]):
 
     def __init__(self, write_many: Callable[[Sequence[T]], None]) -> None:
         self._write_many = write_many
-        self._cond = threading.Condition()
-        self._pending: list[_Entry[T]] = []
-        self._flushing = False
+        self._queue_lock = threading.Lock()  # guards _pending
+        self._writer = threading.Lock()  # held while a batch is written
+        self._pending: _Batch[T] = _Batch()
 
     def add(self, item: T) -> None:
         """Write ``item``; raises what the write raised for the batch it was in."""
-        entry = _Entry(item)
-        with self._cond:
-            self._pending.append(entry)
-            while not entry.done:
-                if self._flushing:
-                    self._cond.wait()
-                    continue
-                self._flushing = True
-                batch, self._pending = self._pending, []
-                error: BaseException | None = None
-                self._cond.release()
+        with self._queue_lock:
+            batch = self._pending
+            batch.items.append(item)
+        with self._writer:
+            # Batches are swapped only by the holder of _writer, who writes the one it took
+            # before letting go: a batch not yet written is still the pending one.
+            if not batch.written:
+                with self._queue_lock:
+                    self._pending = _Batch()
                 try:
-                    self._write_many([e.item for e in batch])
+                    self._write_many(batch.items)
                 except BaseException as exc:  # handed to every writer of the batch
-                    error = exc
+                    batch.error = exc
                 finally:
-                    self._cond.acquire()
-                for done in batch:
-                    done.done, done.error = True, error
-                self._flushing = False
-                self._cond.notify_all()
-        if entry.error is not None:
-            raise entry.error
+                    batch.written = True
+        if batch.error is not None:
+            raise batch.error

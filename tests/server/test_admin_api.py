@@ -189,4 +189,15 @@ def test_openapi_documents_every_route_and_error(app: App) -> None:
         invoke["responses"]
     )
     assert invoke["requestBody"]["content"]["application/json"]["schema"]["properties"]["payload"]
+    # Every route names HTTP Basic, the invoke routes included (they check it in their thread).
+    [scheme] = spec["components"]["securitySchemes"]
+    assert spec["components"]["securitySchemes"][scheme] == {
+        "type": "http",
+        "scheme": "basic",
+        "description": "API key: `KEY_ID:SECRET` from `crmlink keys create`.",
+    }
+    for path, ops in spec["paths"].items():
+        if path.startswith("/api/v1/crm"):
+            for method, op in ops.items():
+                assert op.get("security") == [{scheme: []}], (method, path)
     assert "ErrorEnvelope" in spec["components"]["schemas"]

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from crmlink.engine import Engine
-from crmlink.server.auth import AppId, BasicAuth, authenticate
+from crmlink.server.auth import BASIC_AUTH_OPENAPI, AppId, authenticate
 from crmlink.server.bodies import json_body, json_object, openapi_body, parse_model
 from crmlink.server.schemas import (
     CatalogList,
@@ -121,11 +121,10 @@ def _invoke(
     responses=_INVOKE_ERRORS,
     summary="Invoke a create event",
     tags=["events"],
-    openapi_extra=openapi_body(InvokeIn),
+    openapi_extra={**openapi_body(InvokeIn), **BASIC_AUTH_OPENAPI},
 )
 async def invoke_create(
     request: Request,
-    _: BasicAuth,
     connection_id: ConnectionID,
     object: str,
     event: str,
@@ -144,11 +143,10 @@ async def invoke_create(
     responses=_INVOKE_ERRORS,
     summary="Invoke an update or delete event on a record",
     tags=["events"],
-    openapi_extra=openapi_body(InvokeIn),
+    openapi_extra={**openapi_body(InvokeIn), **BASIC_AUTH_OPENAPI},
 )
 async def invoke_on_record(
     request: Request,
-    _: BasicAuth,
     connection_id: ConnectionID,
     object: str,
     record_id: Annotated[str, Path(alias="recordID", description="e.g. `Opportunity:0065g…`")],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPBasic
@@ -12,8 +12,8 @@ from fastapi.security import HTTPBasic
 from crmlink.errors import Unauthorized
 
 __all__ = [
+    "BASIC_AUTH_OPENAPI",
     "AppId",
-    "BasicAuth",
     "KeyVerifier",
     "authenticate",
     "basic_credentials",
@@ -74,6 +74,7 @@ def current_app_id(request: Request, _: Annotated[object, Depends(_basic)] = Non
 AppId = Annotated[str, Depends(current_app_id)]
 """The calling app's id, for routes that authenticate through FastAPI's dependencies."""
 
-BasicAuth = Annotated[object, Depends(_basic)]
-"""Documents HTTP Basic on a route that calls :func:`authenticate` itself, in the same worker
-thread as the rest of its work (the invoke routes: one thread hop per request, not two)."""
+BASIC_AUTH_OPENAPI: dict[str, Any] = {"security": [{_basic.scheme_name: []}]}
+"""``openapi_extra`` declaring HTTP Basic on a route that calls :func:`authenticate` itself, in
+the same worker thread as the rest of its work (the invoke routes: one thread hop per request,
+and no dependency to solve on the event loop)."""

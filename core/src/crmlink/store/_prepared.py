@@ -14,12 +14,11 @@ otherwise (see there).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, cast
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -30,11 +29,19 @@ _SQLITE_MAX_VARIABLES = 999
 
 
 class ConnectionSource(Protocol):
-    """Lends a DB-API connection (as SQLAlchemy's pool proxies it) for one use."""
+    """Lends DB-API connections: each is used by one thread until it is given back."""
 
-    def borrow(self) -> contextlib.AbstractContextManager[Any]: ...
+    def take(self) -> Any:
+        """A connection for the caller's sole use."""
+        ...
 
-    def close(self) -> None: ...
+    def give(self, connection: Any, *, failed: bool = False) -> None:
+        """Take ``connection`` back; ``failed`` when a statement on it raised."""
+        ...
+
+    def close(self) -> None:
+        """Close what is kept idle (the source stays usable)."""
+        ...
 
 
 class PooledConnections:
@@ -48,26 +55,25 @@ class PooledConnections:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    @contextlib.contextmanager
-    def borrow(self) -> Iterator[Any]:
-        connection = self._engine.raw_connection()
-        try:
-            yield connection
-        finally:
-            connection.close()  # back to the pool, which rolls back whatever is still open
+    def take(self) -> Any:
+        return self._engine.raw_connection()
+
+    def give(self, connection: Any, *, failed: bool = False) -> None:
+        connection.close()  # back to the pool, which rolls back (or discards a broken one)
 
     def close(self) -> None:
         """Nothing of its own to close: the engine's pool is disposed with the engine."""
 
 
 class KeptConnections:
-    """Connections to a SQLite file kept idle in a list, outside SQLAlchemy's pool.
+    """sqlite3 connections to a SQLite file kept idle in a list, outside SQLAlchemy's pool.
 
-    Taking and returning one is a list pop and append (atomic under the GIL); a checkout from
+    Taking and giving back is a list pop and append (atomic under the GIL); a checkout from
     SQLAlchemy's pool costs about 30 µs of Python, and the hot path makes three per request.
     A SQLite file connection cannot go stale, so there is nothing to ping. Connections are
     opened through the engine (so its ``connect`` hooks set the pragmas) and detached from its
-    pool; one that raised is closed rather than kept. At most ``keep`` stay idle.
+    pool; one on which a statement raised is closed (rolling back what it left open) rather
+    than kept. At most ``keep`` stay idle.
     """
 
     def __init__(self, engine: Engine, keep: int = 32) -> None:
@@ -75,25 +81,21 @@ class KeptConnections:
         self._keep = keep
         self._idle: list[Any] = []
 
-    @contextlib.contextmanager
-    def borrow(self) -> Iterator[Any]:
+    def take(self) -> Any:
         try:
-            connection = self._idle.pop()
+            return self._idle.pop()
         except IndexError:
-            connection = self._engine.raw_connection()
-            connection.detach()  # closing it now closes the DB-API connection
-        try:
-            yield connection
-        except BaseException:
+            proxy = self._engine.raw_connection()
+            proxy.detach()  # the pool forgets it: from now on it is ours to close
+            return proxy.dbapi_connection
+
+    def give(self, connection: Any, *, failed: bool = False) -> None:
+        if failed or len(self._idle) >= self._keep:
             connection.close()
-            raise
-        if len(self._idle) < self._keep:
-            self._idle.append(connection)
         else:
-            connection.close()
+            self._idle.append(connection)
 
     def close(self) -> None:
-        """Close the idle connections (the source stays usable: it opens new ones)."""
         while self._idle:
             self._idle.pop().close()
 
@@ -130,28 +132,36 @@ class PreparedStatement:
 
     def _parameters(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         processors = self._processors
-        values = {
-            name: processors[name](value) if name in processors else value
-            for name, value in params.items()
-        }
+        if processors:
+            params = {
+                name: processors[name](value) if name in processors else value
+                for name, value in params.items()
+            }
         if self._positions is None:
-            return values
-        return [values[name] for name in self._positions]
+            return dict(params)
+        return [params[name] for name in self._positions]
 
-    def first(self, **params: Any) -> tuple[Any, ...] | None:
+    def first(self, **params: Any) -> Sequence[Any] | None:
         """The first row of a query, as the driver returns it, or ``None``.
 
         On crmlink's SQLite connections (autocommit) no transaction is opened: one SELECT is
         atomic on its own. On PostgreSQL the pool rolls the read's transaction back on return.
         """
-        with self._driver_errors(), self._connections.borrow() as connection:
+        source = self._connections
+        connection = source.take()
+        try:
             cursor = connection.cursor()
-            try:
-                cursor.execute(self.sql, self._parameters(params))
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
-        return tuple(row) if row is not None else None
+            cursor.execute(self.sql, self._parameters(params))
+            row: Sequence[Any] | None = cursor.fetchone()
+            cursor.close()
+        except self._driver_error as exc:
+            source.give(connection, failed=True)
+            raise self._translated(exc) from exc
+        except BaseException:
+            source.give(connection, failed=True)
+            raise
+        source.give(connection)
+        return row
 
     def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run this ``INSERT`` for every row, all in one transaction, and commit it.
@@ -163,13 +173,14 @@ class PreparedStatement:
         """
         if not rows:
             return
-        with self._driver_errors(), self._connections.borrow() as connection:
+        source = self._connections
+        connection = source.take()
+        try:
             cursor = connection.cursor()
-            try:
-                if self._dialect != "sqlite":
-                    cursor.executemany(self.sql, [self._parameters(row) for row in rows])
-                    connection.commit()
-                    return
+            if self._dialect != "sqlite":
+                cursor.executemany(self.sql, [self._parameters(row) for row in rows])
+                connection.commit()
+            else:
                 per_statement = max(1, _SQLITE_MAX_VARIABLES // len(self._positions or (1,)))
                 chunks = [rows[i : i + per_statement] for i in range(0, len(rows), per_statement)]
                 if len(chunks) > 1:
@@ -180,25 +191,27 @@ class PreparedStatement:
                         values.extend(self._parameters(row))
                     cursor.execute(self._rows_sql(len(chunk)), values)
                 if len(chunks) > 1:
-                    cursor.execute("COMMIT")  # on failure, closing the connection rolls back
-            finally:
-                cursor.close()
-
-    @contextlib.contextmanager
-    def _driver_errors(self) -> Iterator[None]:
-        """Raise driver errors as SQLAlchemy's (``IntegrityError``, ``OperationalError``, ...),
-        as the Core paths of the store do, with the parameters kept out of the message."""
-        try:
-            yield
+                    cursor.execute("COMMIT")
+            cursor.close()
         except self._driver_error as exc:
-            raise DBAPIError.instance(
-                self.sql,
-                None,
-                exc,
-                self._driver_error,
-                hide_parameters=True,
-                dialect=self._dialect_object,
-            ) from exc
+            source.give(connection, failed=True)  # closing it rolls back what was left open
+            raise self._translated(exc) from exc
+        except BaseException:
+            source.give(connection, failed=True)
+            raise
+        source.give(connection)
+
+    def _translated(self, exc: Exception) -> StatementError:
+        """A driver error as SQLAlchemy's (``IntegrityError``, ``OperationalError``, ...), as
+        the Core paths of the store raise them, with the parameters kept out of the message."""
+        return DBAPIError.instance(
+            self.sql,
+            None,
+            exc,
+            self._driver_error,
+            hide_parameters=True,
+            dialect=self._dialect_object,
+        )
 
     def _rows_sql(self, count: int) -> str:
         sql = self._multi_row.get(count)

@@ -1,7 +1,9 @@
-"""API keys from the CLI, revocation and rotation; secrets encrypted at rest; crash safety."""
+"""API keys from the CLI, revocation and rotation; secrets encrypted at rest; crash safety;
+servers sharing one database."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -13,7 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from crmlink.emulator import ThreadedServer
+from crmlink.server import ServerSettings, create_app
 from crmlink.server.demo import DEMO_MAPPING
+from crmlink.store.sql import SqlStore
 from crmlink.testing import DEMO_OBJECTS
 from sqlalchemy.engine import make_url
 
@@ -241,3 +246,36 @@ def test_demo_is_idempotent_and_its_curl_commands_work(tmp_path: Path, _: int) -
     assert key_line
     assert key_line == [ln for ln in printed[1].splitlines() if "API key" in ln]
     assert (tmp_path / "demo.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_changes_saved_through_another_server_reach_the_next_invocation(
+    server: LiveServer, app: App
+) -> None:
+    """Two servers on one database: a mapping change or a deletion made on one is what the
+    other's next invocation sees (it reads the connection's version with the API key)."""
+    other_store = SqlStore(server.database_url, secret_key=server.secret_key)
+    other = ThreadedServer(
+        create_app(
+            ServerSettings(database_url=server.database_url, secret_key=server.secret_key),
+            store=other_store,
+        )
+    ).start()
+    try:
+        app.link_demo("shared")
+        path = "/api/v1/crm/shared/objects/opportunity/events/create_opportunity"
+        with app.http() as here:
+            first = here.post(path, json={"payload": {"name": "Before"}})
+            assert first.json()["record"]["data"]["document_name"] == "Before"
+            changed = json.loads(json.dumps(DEMO_MAPPING))
+            changed["objects"]["opportunity"]["events"]["create_opportunity"]["fields"]["Name"] = {
+                "value": "Fixed name"
+            }
+            with httpx.Client(base_url=other.url, auth=app.auth, timeout=30) as there:
+                assert there.put("/api/v1/crm/shared/mapping", json=changed).status_code == 200
+                second = here.post(path, json={"payload": {"name": "After"}})
+                assert second.json()["record"]["data"]["document_name"] == "Fixed name"
+                assert there.delete("/api/v1/crm/shared").status_code == 204
+            envelope(here.post(path, json={"payload": {"name": "Gone"}}), 404, "not_found")
+    finally:
+        other.stop()
+        other_store.close()

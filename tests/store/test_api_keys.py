@@ -221,10 +221,14 @@ def test_verification_work_does_not_depend_on_the_key_existing(
             (revoked_id, revoked_secret),
             ("ck_000000000000000000000000", secret),
         ]:
-            statements.clear()
-            comparisons.clear()
-            sql_store.verify_api_key(kid, sec)
-            queries = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-            shapes.append((len(queries), len(comparisons), len(comparisons[0])))
+            for lookup in ("verify", "authorize"):
+                statements.clear()
+                comparisons.clear()
+                if lookup == "verify":
+                    sql_store.verify_api_key(kid, sec)
+                else:
+                    sql_store.authorize_invocation(kid, sec, "cust-1")
+                queries = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+                shapes.append((len(queries), len(comparisons), len(comparisons[0])))
     assert len(set(shapes)) == 1
     assert shapes[0][:2] == (1, 1)

@@ -98,3 +98,20 @@ def test_lookups_from_many_threads(sql_store: SqlStore) -> None:
     for thread in threads:
         thread.join()
     assert answers == [app_id] * 1000
+
+
+def test_authorize_invocation_reads_the_key_and_its_apps_connection(sql_store: SqlStore) -> None:
+    """One query answers both questions of an invocation, scoped to the key's own app."""
+    acme, other = sql_store.ensure_app("acme"), sql_store.ensure_app("other")
+    key_id, secret = sql_store.create_api_key(acme)
+    stored = sql_store.put_connection(StoredConnection(acme, "cust-1", "memory", {}, {}))
+    sql_store.put_connection(StoredConnection(other, "cust-2", "memory", {}, {}))
+    assert sql_store.authorize_invocation(key_id, secret, "cust-1") == (acme, stored.version)
+    assert sql_store.authorize_invocation(key_id, secret, "nope") == (acme, None)
+    assert sql_store.authorize_invocation(key_id, secret, "cust-2") == (acme, None)  # not ours
+    assert sql_store.authorize_invocation(key_id, secret, "x\x00y") == (acme, None)
+    assert sql_store.authorize_invocation(key_id, "cs_wrong", "cust-1") == (None, None)
+    assert sql_store.authorize_invocation("ck_unknown", secret, "cust-1") == (None, None)
+    assert sql_store.authorize_invocation("ck\x00", secret, "cust-1") == (None, None)
+    sql_store.revoke_api_key(key_id)
+    assert sql_store.authorize_invocation(key_id, secret, "cust-1") == (None, None)

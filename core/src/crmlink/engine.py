@@ -96,8 +96,10 @@ class Engine:
         idempotency_ttl: timedelta = timedelta(hours=24),
         idempotency_wait: float = 10.0,
         _shared: _Shared | None = None,
+        _known_versions: Mapping[str, int] | None = None,
     ) -> None:
         self._shared = _shared or _Shared(store or MemoryStore(), plugins or default_host())
+        self._known_versions: Mapping[str, int] = _known_versions or {}
         self.app_id = app_id
         self.idempotency_ttl = idempotency_ttl
         self.idempotency_wait = idempotency_wait
@@ -110,13 +112,20 @@ class Engine:
     def plugins(self) -> PluginHost:
         return self._shared.plugins
 
-    def for_app(self, app_id: str) -> Engine:
-        """A view of this engine for another app: same store, plugins and caches."""
+    def for_app(self, app_id: str, *, known_versions: Mapping[str, int] | None = None) -> Engine:
+        """A view of this engine for another app: same store, plugins and caches.
+
+        ``known_versions`` maps connection ids to the versions the caller has just read from
+        the store, for a view that lives one request: invoking on such a connection then skips
+        the engine's own version lookup. The HTTP server reads the version with the API key, in
+        one query.
+        """
         return Engine(
             app_id=app_id,
             idempotency_ttl=self.idempotency_ttl,
             idempotency_wait=self.idempotency_wait,
             _shared=self._shared,
+            _known_versions=known_versions,
         )
 
     # -- connections -----------------------------------------------------------------------------
@@ -480,7 +489,9 @@ class Engine:
 
     def _live(self, connection_id: str) -> _Live:
         key = (self.app_id, connection_id)
-        version = self.store.connection_version(*key)
+        version = self._known_versions.get(connection_id)
+        if version is None:
+            version = self.store.connection_version(*key)
         if version is None:
             raise _no_connection(connection_id)
         live = self._shared.live.get(key)

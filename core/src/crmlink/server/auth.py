@@ -16,6 +16,7 @@ __all__ = [
     "AppId",
     "KeyVerifier",
     "authenticate",
+    "authenticate_invocation",
     "basic_credentials",
     "current_app_id",
 ]
@@ -33,6 +34,10 @@ _basic = _DocumentedBasic(description="API key: `KEY_ID:SECRET` from `crmlink ke
 
 class KeyVerifier(Protocol):
     def verify_api_key(self, key_id: str, secret: str) -> str | None: ...
+
+    def authorize_invocation(
+        self, key_id: str, secret: str, connection_id: str
+    ) -> tuple[str | None, int | None]: ...
 
 
 def basic_credentials(header: str | None) -> tuple[str, str]:
@@ -64,6 +69,17 @@ def authenticate(request: Request) -> str:
     if app_id is None:
         raise Unauthorized("unknown or revoked API key")
     return app_id
+
+
+def authenticate_invocation(request: Request, connection_id: str) -> tuple[str, int | None]:
+    """:func:`authenticate`, and the version of the app's connection ``connection_id`` (``None``
+    if it has none), read in the same query: the invoke routes' one database read."""
+    key_id, secret = basic_credentials(request.headers.get("authorization"))
+    verifier: KeyVerifier = request.app.state.store
+    app_id, version = verifier.authorize_invocation(key_id, secret, connection_id)
+    if app_id is None:
+        raise Unauthorized("unknown or revoked API key")
+    return app_id, version
 
 
 def current_app_id(request: Request, _: Annotated[object, Depends(_basic)] = None) -> str:

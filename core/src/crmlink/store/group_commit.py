@@ -1,11 +1,11 @@
 """Group commit: concurrent writers share one transaction, and each still waits for its commit.
 
 The audit log takes one row per invocation. Committing each row alone makes the commit the
-bottleneck of the whole server. Here writers queue on one lock: the first to get it takes every
-row queued so far, writes them in one transaction and lets go; each writer after it finds its row
-already written and returns at once. Nobody returns before the transaction holding its row is
-committed, so an answered invocation is always in the log, and each writer is woken exactly once
-(a condition variable's ``notify_all`` would wake every waiter on every commit).
+bottleneck of the whole server. Here rows queue in a batch; the first writer of each batch is its
+leader: it waits for the previous batch's leader to finish, takes the batch (rows that arrived
+meanwhile are in it), writes it in one transaction and wakes the batch's other writers at once.
+Nobody returns before the transaction holding its row is committed, so an answered invocation is
+always in the log; each writer is woken once, and only leaders queue on the writer lock.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ T = TypeVar("T")
 
 
 class _Batch(Generic[T]):
-    __slots__ = ("error", "items", "written")
+    __slots__ = ("done", "error", "items")
 
     def __init__(self) -> None:
         self.items: list[T] = []
-        self.written = False
+        self.done = threading.Event()
         self.error: BaseException | None = None
 
 
@@ -34,7 +34,7 @@ class GroupCommit(Generic[T]):
     def __init__(self, write_many: Callable[[Sequence[T]], None]) -> None:
         self._write_many = write_many
         self._queue_lock = threading.Lock()  # guards _pending
-        self._writer = threading.Lock()  # held while a batch is written
+        self._writer = threading.Lock()  # held by the leader writing a batch
         self._pending: _Batch[T] = _Batch()
 
     def add(self, item: T) -> None:
@@ -42,10 +42,11 @@ class GroupCommit(Generic[T]):
         with self._queue_lock:
             batch = self._pending
             batch.items.append(item)
-        with self._writer:
-            # Batches are swapped only by the holder of _writer, who writes the one it took
-            # before letting go: a batch not yet written is still the pending one.
-            if not batch.written:
+            leader = len(batch.items) == 1
+        if leader:
+            with self._writer:
+                # Only a batch's leader swaps it out, so until now it has stayed the pending
+                # one and gathered every row that arrived while the previous batch was written.
                 with self._queue_lock:
                     self._pending = _Batch()
                 try:
@@ -53,6 +54,8 @@ class GroupCommit(Generic[T]):
                 except BaseException as exc:  # handed to every writer of the batch
                     batch.error = exc
                 finally:
-                    batch.written = True
+                    batch.done.set()
+        else:
+            batch.done.wait()
         if batch.error is not None:
             raise batch.error

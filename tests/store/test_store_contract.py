@@ -59,7 +59,7 @@ def test_put_and_get_roundtrip(store: Store) -> None:
         created_at=created,
     )
     saved = store.put_connection(original)
-    assert saved.version == 1
+    assert saved.version > 0
     assert saved.created_at == created
     got = store.get_connection("app-a", "cust-1")
     assert got is not None
@@ -79,13 +79,13 @@ def test_put_bumps_version_and_keeps_created_at(store: Store) -> None:
         connection(settings={"token": "new"}, created_at=datetime.now(UTC) + HOUR)
     )
     third = store.put_connection(connection(mapping={"objects": {}}))
-    assert (first.version, second.version, third.version) == (1, 2, 3)
+    assert (second.version, third.version) == (first.version + 1, first.version + 2)
     assert second.created_at == first.created_at == third.created_at
     assert second.updated_at > first.updated_at
-    assert store.connection_version("app-a", "cust-1") == 3
+    assert store.connection_version("app-a", "cust-1") == third.version
     got = store.get_connection("app-a", "cust-1")
     assert got is not None
-    assert got.version == 3
+    assert got.version == third.version
     assert got.settings == {"token": "tok-123", "nested": {"a": [1, 2]}}
     assert got.mapping == {"objects": {}}
     assert got.created_at == first.created_at
@@ -112,8 +112,22 @@ def test_delete_connection_and_its_invocations(store: Store) -> None:
     assert store.list_invocations("app-a", "cust-1") == []
     assert [e.id for e in store.list_invocations("app-a", "cust-2")] == ["app-a-cust-2-0001"]
     again = store.put_connection(connection())
-    assert again.version == 1
     assert store.list_invocations("app-a", "cust-1") == []
+    assert store.connection_version("app-a", "cust-1") == again.version
+
+
+def test_a_connection_created_again_never_repeats_a_version(store: Store) -> None:
+    """Engines (in other processes too) cache a connection's compiled mapping and connector by
+    version: a connection deleted and created again under the same id must not come back with a
+    version an engine may still hold, or it would be served the old mapping and credentials."""
+    seen = []
+    for _ in range(3):
+        first = store.put_connection(connection())
+        second = store.put_connection(first)
+        assert second.version == first.version + 1
+        seen += [first.version, second.version]
+        assert store.delete_connection("app-a", "cust-1")
+    assert len(set(seen)) == len(seen)
 
 
 def test_list_connections_order_and_pagination(store: Store) -> None:
@@ -219,9 +233,9 @@ def test_invocations_scoped_to_connection_and_app(store: Store) -> None:
 
 # -- app scoping ---------------------------------------------------------------------------------
 def test_apps_do_not_see_each_other(store: Store) -> None:
-    store.put_connection(connection(app="app-a", cid="shared", settings={"who": "a"}))
-    store.put_connection(connection(app="app-b", cid="shared", settings={"who": "b"}))
-    store.put_connection(connection(app="app-b", cid="only-b"))
+    a_shared = store.put_connection(connection(app="app-a", cid="shared", settings={"who": "a"}))
+    b_shared = store.put_connection(connection(app="app-b", cid="shared", settings={"who": "b"}))
+    only_b = store.put_connection(connection(app="app-b", cid="only-b"))
     a = store.get_connection("app-a", "shared")
     b = store.get_connection("app-b", "shared")
     assert a is not None
@@ -231,10 +245,10 @@ def test_apps_do_not_see_each_other(store: Store) -> None:
     assert store.connection_version("app-a", "only-b") is None
     assert [c.connection_id for c in store.list_connections("app-a")] == ["shared"]
     assert store.delete_connection("app-a", "only-b") is False
-    assert store.connection_version("app-b", "only-b") == 1
+    assert store.connection_version("app-b", "only-b") == only_b.version
     store.put_connection(connection(app="app-a", cid="shared"))
-    assert store.connection_version("app-a", "shared") == 2
-    assert store.connection_version("app-b", "shared") == 1
+    assert store.connection_version("app-a", "shared") == a_shared.version + 1
+    assert store.connection_version("app-b", "shared") == b_shared.version
     assert store.claim_idempotency_key("app-a", "k", "fp-a", HOUR).state == "new"
     assert store.claim_idempotency_key("app-b", "k", "fp-b", HOUR).state == "new"
     store.release_idempotency_key("app-b", "k")
@@ -328,17 +342,19 @@ def test_concurrent_puts_each_get_a_version(store: Store) -> None:
         with lock:
             versions.append(saved.version)
 
+    first = store.connection_version("app-a", "cust-1")
+    assert first is not None
     threads = [threading.Thread(target=put, args=(n,)) for n in range(10)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(versions) == list(range(2, 12))
-    assert store.connection_version("app-a", "cust-1") == 11
+    assert sorted(versions) == list(range(first + 1, first + 11))
+    assert store.connection_version("app-a", "cust-1") == first + 10
 
 
 def test_concurrent_first_puts(store: Store) -> None:
-    """Racing creations of one connection: one creates it (version 1), the others update."""
+    """Racing creations of one connection: one creates it, the others update it in turn."""
     versions: list[int] = []
     barrier = threading.Barrier(10)
     lock = threading.Lock()
@@ -354,7 +370,7 @@ def test_concurrent_first_puts(store: Store) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(versions) == list(range(1, 11))
+    assert sorted(versions) == list(range(min(versions), min(versions) + 10))
 
 
 # -- differential: the SQL stores answer exactly what MemoryStore answers -------------------------
@@ -364,11 +380,16 @@ OPERATIONS = (
 )
 
 
-def _normalise(value: Any) -> Any:
+def _normalise(value: Any, firsts: dict[tuple[str, str], int] | None = None) -> Any:
+    """Comparable answers. Versions become counts of changes since the connection's creation
+    (``firsts`` holds each one's first version): stores start them at different numbers."""
     if isinstance(value, StoredConnection):
-        return {f.name: getattr(value, f.name) for f in fields(value) if f.name != "updated_at"}
+        body = {f.name: getattr(value, f.name) for f in fields(value) if f.name != "updated_at"}
+        if firsts is not None:
+            body["version"] -= firsts[(value.app_id, value.connection_id)]
+        return body
     if isinstance(value, list):
-        return [_normalise(item) for item in value]
+        return [_normalise(item, firsts) for item in value]
     if isinstance(value, InvocationLog):
         return {f.name: getattr(value, f.name) for f in fields(value)}
     return value
@@ -391,6 +412,7 @@ def test_same_answers_as_memory_store(
     keys = ["k0", "k1", "k2"]
     recorded: list[str] = []
     claimed: set[tuple[str, str]] = set()
+    firsts: dict[str, dict[tuple[str, str], int]] = {"memory": {}, "sql": {}}
     base = datetime(2026, 3, 1, tzinfo=UTC)
 
     for step in range(250):
@@ -455,8 +477,20 @@ def test_same_answers_as_memory_store(
             args = (app, key)
             claimed.discard((app, key))
 
+        created = name == "put_connection" and memory.connection_version(app, cid) is None
         expected = getattr(memory, name)(*args, **kwargs)
         actual = getattr(sql, name)(*args, **kwargs)
-        assert _normalise(actual) == _normalise(expected), (step, name, args, kwargs)
+        if created:
+            firsts["memory"][(app, cid)] = expected.version
+            firsts["sql"][(app, cid)] = actual.version
+        if name == "connection_version":
+            expected = None if expected is None else expected - firsts["memory"][(app, cid)]
+            actual = None if actual is None else actual - firsts["sql"][(app, cid)]
+        assert _normalise(actual, firsts["sql"]) == _normalise(expected, firsts["memory"]), (
+            step,
+            name,
+            args,
+            kwargs,
+        )
         if name == "claim_idempotency_key" and expected.state == "new":
             claimed.add((app, key))

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from crmlink.invocations import InvocationLog
 
-__all__ = ["IdempotencyClaim", "Store", "StoredConnection"]
+__all__ = ["IdempotencyClaim", "Store", "StoredConnection", "first_version"]
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def first_version() -> int:
+    """The version a newly created connection starts at: microseconds since the epoch.
+
+    Engines, in other processes too, cache a connection's compiled mapping and its connector
+    under its version. A connection deleted and created again under the same id must not repeat
+    a version such a cache may hold (it would be served the old mapping and credentials), so
+    versions do not restart at 1; updates add 1.
+    """
+    return time.time_ns() // 1000
 
 
 @dataclass(slots=True)
@@ -28,7 +40,8 @@ class StoredConnection:
     catalog: dict[str, Any] | None = None
     """Snapshot of the catalog objects the saved mapping was validated against."""
     version: int = 1
-    """Bumped on every change, so cached compiled state can be checked cheaply."""
+    """Set by the store: unique to this incarnation of the connection (see
+    :func:`first_version`) and bumped on every change, so cached state can be checked cheaply."""
     created_at: datetime = field(default_factory=_now)
     updated_at: datetime = field(default_factory=_now)
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crmlink.invocations import InvocationLog
-from crmlink.store.base import IdempotencyClaim, StoredConnection
+from crmlink.store.base import IdempotencyClaim, StoredConnection, first_version
 
 __all__ = ["MemoryStore"]
 
@@ -38,7 +38,7 @@ class MemoryStore:
             old = self._connections.get(key)
             stored = replace(
                 connection,
-                version=(old.version + 1) if old else 1,
+                version=(old.version + 1) if old else first_version(),
                 created_at=old.created_at if old else connection.created_at,
                 updated_at=datetime.now(UTC),
             )

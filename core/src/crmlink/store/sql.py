@@ -70,7 +70,7 @@ from crmlink.store._tables import (
     idempotency_keys,
     invocations,
 )
-from crmlink.store.base import IdempotencyClaim, StoredConnection
+from crmlink.store.base import IdempotencyClaim, StoredConnection, first_version
 from crmlink.store.group_commit import GroupCommit
 
 if TYPE_CHECKING:
@@ -441,6 +441,7 @@ class SqlStore:
             .values(**values, version=connections.c.version + 1)
             .returning(connections.c.version, connections.c.created_at)
         )
+        first = first_version()
         with self._write() as db:
             row = db.execute(bump).first()
             if row is None:
@@ -450,7 +451,7 @@ class SqlStore:
                             insert(connections).values(
                                 app_id=connection.app_id,
                                 connection_id=connection.connection_id,
-                                version=1,
+                                version=first,
                                 created_at=connection.created_at,
                                 **values,
                             )
@@ -458,7 +459,7 @@ class SqlStore:
                 except IntegrityError:
                     row = db.execute(bump).one()  # created concurrently: this write comes second
         if row is None:
-            version, created_at = 1, connection.created_at
+            version, created_at = first, connection.created_at
         else:
             version, created_at = int(row.version), row.created_at
         return replace(connection, version=version, created_at=created_at, updated_at=now)

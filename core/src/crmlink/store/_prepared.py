@@ -125,8 +125,9 @@ class PreparedStatement:
             if processor is not None:
                 processors[name] = processor
         self._processors = processors
-        self._dialect = dialect.name
-        self._dialect_object = dialect
+        self._dialect = dialect
+        # Rows per multi-row INSERT on SQLite (see insert_many).
+        self._rows_per_statement = max(1, _SQLITE_MAX_VARIABLES // len(self._positions or (1,)))
         self._driver_error: type[Exception] = dialect.loaded_dbapi.Error
         self._multi_row: dict[int, str] = {}
 
@@ -177,12 +178,12 @@ class PreparedStatement:
         connection = source.take()
         try:
             cursor = connection.cursor()
-            if self._dialect != "sqlite":
+            if self._dialect.name != "sqlite":
                 cursor.executemany(self.sql, [self._parameters(row) for row in rows])
                 connection.commit()
             else:
-                per_statement = max(1, _SQLITE_MAX_VARIABLES // len(self._positions or (1,)))
-                chunks = [rows[i : i + per_statement] for i in range(0, len(rows), per_statement)]
+                step = self._rows_per_statement
+                chunks = [rows[i : i + step] for i in range(0, len(rows), step)]
                 if len(chunks) > 1:
                     cursor.execute("BEGIN IMMEDIATE")
                 for chunk in chunks:
@@ -210,7 +211,7 @@ class PreparedStatement:
             exc,
             self._driver_error,
             hide_parameters=True,
-            dialect=self._dialect_object,
+            dialect=self._dialect,
         )
 
     def _rows_sql(self, count: int) -> str:
